@@ -1,0 +1,104 @@
+"""zhsearch's web face: a Flask app over one :class:`indexer.SearchIndex`.
+
+::
+
+    create_app()  defaults -> ZHSEARCH_* env (or test_config) -> blueprints
+     ├── pages   GET /                  search form + results (HTML)
+     │           GET /article/<id>      one post, query terms highlighted
+     ├── api     GET /api/search        the same search as JSON
+     │           GET /api/article/<id>  one post as JSON
+     │           GET /api/suggest       titles for search-as-you-type
+     │           GET /api/openapi.json  OpenAPI 3.1 description of the above
+     ├── health  GET /healthz           ok, index generation, post count
+     └── errors  one handler: JSON envelope under /api and /healthz, error.html elsewhere
+
+Start it with ``flask --app webui run`` (development) or :func:`serve` (waitress).
+"""
+
+from flask import Flask
+
+from indexer import config as _core_config
+
+__all__ = ["create_app", "make_server", "serve"]
+
+# Headers sent with every response. The pages use no inline script or style, so the
+# policy can forbid both; post images are remote, hence http:/https: for img-src only.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' https: http: data:; script-src 'self'; "
+        "style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(test_config=None):
+    """Create the zhsearch web app.
+
+    :param test_config: settings that replace the ``ZHSEARCH_*`` environment variables
+        (e.g. ``{"TESTING": True, "INDEX_DIR": "..."}``); ``None`` reads the environment.
+    :return: a configured :class:`flask.Flask` app.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(
+        # Directory of the index built by `reindex`.
+        INDEX_DIR=str(_core_config.INDEX_DIR),
+        # Results per page when the request does not say.
+        PAGE_SIZE=_core_config.PAGE_SIZE,
+        # Largest per_page a request may ask for; the core itself does not cap it.
+        MAX_PER_PAGE=50,
+        # Longest query accepted, in characters (the core enforces the same limit).
+        MAX_QUERY_CHARS=_core_config.MAX_QUERY_CHARS,
+        # Titles returned by /api/suggest.
+        SUGGEST_LIMIT=8,
+        # Related posts listed under an article.
+        RELATED_LIMIT=5,
+        # Hours east of UTC used to show post dates: the archives are Chinese news (UTC+8).
+        DISPLAY_UTC_OFFSET_HOURS=8,
+    )
+    if test_config is None:
+        app.config.from_prefixed_env(_core_config.ENV_PREFIX)
+    else:
+        app.config.update(test_config)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    from . import api, errors, health, pages, search_index
+
+    search_index.init_app(app)
+    errors.init_app(app)
+    pages.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app
+
+
+def make_server(index_dir, host="127.0.0.1", port=8000, threads=4):
+    """Create (but do not start) a waitress server for an index.
+
+    :return: a waitress server; call ``.run()`` to serve and ``.close()`` to stop.
+        ``.effective_port`` is the bound port (useful with ``port=0``).
+    """
+    import waitress
+
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    return waitress.create_server(app, host=host, port=port, threads=threads)
+
+
+def serve(index_dir, host="127.0.0.1", port=8000, threads=4):
+    """Serve the web UI for an index with waitress until interrupted."""
+    server = make_server(index_dir, host=host, port=port, threads=threads)
+    server.print_listen("Serving zhsearch on http://{}:{}")
+    try:
+        server.run()
+    finally:
+        server.close()

@@ -1,0 +1,202 @@
+"""HTML pages: the search page and the article page.
+
+Each view parses ``request.args`` with :func:`webui.params.request_search_args`, makes
+its core call(s) and renders a template. Post content is untrusted: templates
+autoescape everything except ``Hit.title``/``Hit.snippet`` and ``highlight()`` output,
+which the core has already escaped.
+"""
+
+import calendar
+import re
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, render_template, url_for
+from markupsafe import Markup
+
+import indexer
+
+from .params import request_search_args
+from .search_index import get_index, search
+
+bp = Blueprint("pages", __name__)
+
+# Shape of a post id; anything else (e.g. "../../etc/passwd") is a 404 without a lookup.
+POST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# Categories listed in the sidebar before the rest fold into "more".
+FACETS_SHOWN = 12
+
+# Size of the per-month chart's viewBox; the SVG stretches to the column width.
+CHART_WIDTH, CHART_HEIGHT = 600, 64
+
+# Beyond this many months the chart counts years instead, so bars stay visible.
+CHART_MAX_MONTHS = 120
+
+
+def init_app(app):
+    """Register the template filters the pages use."""
+    app.add_template_filter(http_url)
+    app.add_template_filter(local_date)
+    app.add_template_filter(iso_datetime)
+    app.add_template_global(search_url)
+
+
+@bp.get("/")
+def index():
+    """Search form and one page of results; with no query, the newest posts."""
+    args = request_search_args()
+    result = search(args)
+    top_categories = ()
+    if result.total == 0:
+        top_categories = get_index().stats().top_categories[:FACETS_SHOWN]
+    return render_template(
+        "search.html",
+        args=args,
+        result=result,
+        chart=month_chart(result.months, args),
+        pager=pagination(result.pages, args),
+        top_categories=top_categories,
+        facets_shown=FACETS_SHOWN,
+    )
+
+
+@bp.get("/article/<post_id>")
+def article(post_id):
+    """One post, with the query's terms highlighted and related posts below."""
+    if not POST_ID.fullmatch(post_id):
+        abort(404, "No post has this id.")
+    args = request_search_args()
+    ix = get_index()
+    post = ix.get(post_id)
+    title, paragraphs = post.title, post.paragraphs
+    if args.q:
+        try:
+            title = Markup(ix.highlight(post.title, args.q))
+            paragraphs = [Markup(ix.highlight(p, args.q)) for p in paragraphs]
+        except indexer.QueryError:
+            pass  # a query the core cannot parse still shows the article, unhighlighted
+    related = ix.more_like(post.id, limit=int(current_app.config["RELATED_LIMIT"]))
+    return render_template(
+        "article.html",
+        args=args,
+        post=post,
+        title_html=title,
+        paragraphs=paragraphs,
+        related=related,
+    )
+
+
+def http_url(url):
+    """Return ``url`` if it is an absolute http(s) URL, else ``None`` (template filter)."""
+    if not url or not isinstance(url, str) or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def local_date(value):
+    """Format a post date as YYYY-MM-DD in the display time zone (template filter)."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        hours = current_app.config["DISPLAY_UTC_OFFSET_HOURS"]
+        value = value.astimezone(timezone(timedelta(hours=hours)))
+    return value.strftime("%Y-%m-%d")
+
+
+def iso_datetime(value):
+    """ISO 8601 text for a ``<time datetime>`` attribute (template filter)."""
+    return value.isoformat() if isinstance(value, (date, datetime)) else ""
+
+
+def pagination(pages, args, window=2):
+    """Links for a pager: previous, numbers around the current page (``None`` = gap), next."""
+    current = args.page
+    numbers = sorted({1, pages, *range(max(1, current - window), min(pages, current + window) + 1)})
+    items, last = [], 0
+    for n in numbers:
+        if n - last > 1:
+            items.append(None)
+        items.append({"number": n, "url": search_url(args, page=n), "current": n == current})
+        last = n
+    return {
+        "prev": search_url(args, page=current - 1) if current > 1 else None,
+        "next": search_url(args, page=current + 1) if current < pages else None,
+        "items": items if pages > 1 else [],
+    }
+
+
+def month_chart(months, args):
+    """Bars for the results-per-month SVG: geometry, tooltip text and a filter link each.
+
+    Months with no results between the first and the last get an empty slot, so the
+    time axis is even; very long spans are counted per year instead.
+    """
+    buckets = _fill_months(months)
+    if buckets is None or not buckets:
+        return None
+    if len(buckets) > CHART_MAX_MONTHS:
+        years = {}
+        for (y, _m), count in buckets.items():
+            years[(y, None)] = years.get((y, None), 0) + count
+        buckets = years
+    peak = max(buckets.values()) or 1
+    slot = CHART_WIDTH / len(buckets)
+    gap = min(2.0, slot * 0.2)
+    bars = []
+    for i, ((year, month), count) in enumerate(buckets.items()):
+        h = round(count / peak * (CHART_HEIGHT - 2), 2) if count else 0
+        if month is None:
+            label, first, last = f"{year}", date(year, 1, 1), date(year, 12, 31)
+        else:
+            label = f"{year}-{month:02d}"
+            first = date(year, month, 1)
+            last = date(year, month, calendar.monthrange(year, month)[1])
+        bars.append(
+            {
+                "x": round(i * slot + gap / 2, 2),
+                "width": round(slot - gap, 2),
+                "y": round(CHART_HEIGHT - h, 2),
+                "height": h,
+                "label": label,
+                "count": count,
+                "url": search_url(args, date_from=first, date_to=last, page=1),
+            }
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "bars": bars,
+        "first": bars[0]["label"],
+        "last": bars[-1]["label"],
+        "peak": peak,
+        "by_year": bars[0]["label"].isdigit(),
+    }
+
+
+def _fill_months(months):
+    parsed = {}
+    for key, count in (months or {}).items():
+        try:
+            year, month = (int(part) for part in key.split("-"))
+            date(year, month, 1)
+        except (ValueError, AttributeError):
+            return None  # an unexpected key: draw no chart rather than a wrong one
+        parsed[(year, month)] = count
+    if not parsed:
+        return {}
+    (y, m), end = min(parsed), max(parsed)
+    filled = {}
+    while (y, m) <= end:
+        filled[(y, m)] = parsed.get((y, m), 0)
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return filled
+
+
+def search_url(args, **changes):
+    """URL of the search page for ``args`` with ``changes`` applied (template global)."""
+    return url_for("pages.index", **args.url_args(**changes))

@@ -1,0 +1,57 @@
+"""Open the search index once per app and hand it to views.
+
+``init_app`` opens ``INDEX_DIR`` at startup and keeps the :class:`indexer.SearchIndex`
+in ``app.extensions["search"]``. A missing index is not fatal: the app starts, every
+search answers 503 with the core's "run reindex" message, and the next request after a
+reindex opens the index and carries on (no restart needed).
+"""
+
+import threading
+
+from flask import abort, current_app
+
+import indexer
+
+# Serialises the retry of a failed open, so concurrent requests open the index once.
+_OPEN_LOCK = threading.Lock()
+
+
+def init_app(app):
+    """Open ``app.config["INDEX_DIR"]`` and store it in ``app.extensions["search"]``."""
+    try:
+        app.extensions["search"] = indexer.open_index(app.config["INDEX_DIR"])
+    except indexer.IndexNotFoundError as e:
+        app.logger.warning("%s", e)
+        app.extensions["search"] = None
+
+
+def get_index():
+    """Return the app's search index, opening it now if it was missing at startup.
+
+    :raises indexer.IndexNotFoundError: the index still does not exist.
+    """
+    app = current_app
+    ix = app.extensions.get("search")
+    if ix is None:
+        with _OPEN_LOCK:
+            ix = app.extensions.get("search")
+            if ix is None:
+                ix = app.extensions["search"] = indexer.open_index(app.config["INDEX_DIR"])
+    return ix
+
+
+def search(args):
+    """Run one search for parsed request arguments; shared by the page and the API.
+
+    :param args: a :class:`webui.params.SearchArgs`.
+    :return: the core's :class:`indexer.SearchPage`.
+    :raises werkzeug.exceptions.NotFound: ``page`` is past the last page of results.
+    """
+    result = get_index().search(args.q, **args.search_kwargs())
+    if args.page > result.pages:
+        abort(
+            404,
+            f"Page {args.page} does not exist: this search has {result.pages} "
+            f"page{'s' if result.pages != 1 else ''} of results.",
+        )
+    return result
