@@ -1,0 +1,1 @@
+"""Benchmark harness: zhsearch vs. the usual jieba + Whoosh recipe (``python -m bench``)."""
