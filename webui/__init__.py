@@ -54,8 +54,9 @@ def create_app(test_config=None):
         SUGGEST_LIMIT=8,
         # Related posts listed under an article.
         RELATED_LIMIT=5,
-        # Hours east of UTC used to show post dates: the archives are Chinese news (UTC+8).
-        DISPLAY_UTC_OFFSET_HOURS=8,
+        # Hours east of UTC in which post dates are shown and from/to dates are read:
+        # the archives are Chinese news, so Beijing time (UTC+8, no daylight saving).
+        UTC_OFFSET_HOURS=8,
     )
     if test_config is None:
         app.config.from_prefixed_env(_core_config.ENV_PREFIX)

@@ -8,7 +8,7 @@ which the core has already escaped.
 
 import calendar
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, url_for
@@ -17,7 +17,7 @@ from markupsafe import Markup
 import indexer
 
 from .params import request_search_args
-from .search_index import get_index, search
+from .search_index import display_timezone, get_index, search
 
 bp = Blueprint("pages", __name__)
 
@@ -103,8 +103,7 @@ def local_date(value):
     if value is None:
         return ""
     if value.tzinfo is not None:
-        hours = current_app.config["DISPLAY_UTC_OFFSET_HOURS"]
-        value = value.astimezone(timezone(timedelta(hours=hours)))
+        value = value.astimezone(display_timezone())
     return value.strftime("%Y-%m-%d")
 
 

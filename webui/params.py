@@ -6,7 +6,7 @@ which the error handler answers with 400, so no malformed value reaches the core
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time, timezone
 
 from indexer import QueryError
 
@@ -37,14 +37,18 @@ class SearchArgs:
     sort: str = SORTS[0]
     default_per_page: int = 10  # not a request value: lets url_args() omit the default
 
-    def search_kwargs(self):
-        """Keyword arguments for :meth:`indexer.SearchIndex.search` (besides ``q``)."""
+    def search_kwargs(self, tz=timezone.utc):
+        """Keyword arguments for :meth:`indexer.SearchIndex.search` (besides ``q``).
+
+        :param tz: the zone the user's dates are in. ``from``/``to`` become the first and
+            last instant of those days there, so a post shown as 3 May is found by to=3 May.
+        """
         return {
             "page": self.page,
             "per_page": self.per_page,
             "category": self.category,
-            "date_from": self.date_from,
-            "date_to": self.date_to,
+            "date_from": datetime.combine(self.date_from, time.min, tz) if self.date_from else None,
+            "date_to": datetime.combine(self.date_to, time.max, tz) if self.date_to else None,
             "sort": self.sort,
         }
 

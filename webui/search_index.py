@@ -7,6 +7,7 @@ reindex opens the index and carries on (no restart needed).
 """
 
 import threading
+from datetime import timedelta, timezone
 
 from flask import abort, current_app
 
@@ -47,7 +48,7 @@ def search(args):
     :return: the core's :class:`indexer.SearchPage`.
     :raises werkzeug.exceptions.NotFound: ``page`` is past the last page of results.
     """
-    result = get_index().search(args.q, **args.search_kwargs())
+    result = get_index().search(args.q, **args.search_kwargs(display_timezone()))
     if args.page > result.pages:
         abort(
             404,
@@ -55,3 +56,8 @@ def search(args):
             f"page{'s' if result.pages != 1 else ''} of results.",
         )
     return result
+
+
+def display_timezone():
+    """The zone post dates are shown in and date filters are read in (``UTC_OFFSET_HOURS``)."""
+    return timezone(timedelta(hours=float(current_app.config["UTC_OFFSET_HOURS"])))

@@ -1,0 +1,392 @@
+"""HTML pages: search results, filters, paging, the article page, errors and escaping."""
+
+from datetime import date
+
+import pytest
+
+from conftest_web import query_of, soup_of
+from webui.pages import http_url, month_chart
+from webui.params import SearchArgs
+
+pytest_plugins = ["conftest_web"]
+
+QUERY = "课后服务"
+
+
+def get_soup(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "text/html"
+    return soup_of(response)
+
+
+def assert_no_post_markup(soup):
+    """Only our own script and no inline styles or event handlers anywhere (CSP-clean)."""
+    scripts = soup.find_all("script")
+    assert [s.get("src") for s in scripts] == ["/static/app.js"]
+    assert all(not s.string for s in scripts)
+    assert not soup.find_all("style")
+    for tag in soup.find_all(True):
+        assert "style" not in tag.attrs, tag
+        assert not [a for a in tag.attrs if a.lower().startswith("on")], tag
+    for tag in soup.find_all(["a", "img"]):
+        url = tag.get("href") or tag.get("src") or ""
+        assert not url.lower().lstrip().startswith(("javascript:", "data:", "vbscript:")), tag
+
+
+# ── search page ──────────────────────────────────────────────────────────────
+
+
+def test_search_form(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}")
+    form = soup.select_one("form[role=search]")
+    assert form["action"] == "/" and form["method"] == "get"
+    box = form.select_one("input#q")
+    assert box["name"] == "q"
+    assert box["value"] == QUERY
+    assert box.has_attr("autofocus")
+    assert soup.select_one("label[for=q]").get_text(strip=True)
+    assert soup.select_one("a.skip-link")["href"] == "#main"
+    assert soup.select_one("main#main")
+    assert soup.html["lang"] == "zh-CN"
+    assert_no_post_markup(soup)
+
+
+def test_search_results(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}")
+    assert QUERY in soup.select_one("h1").get_text()
+    summary = soup.select_one(".summary").get_text()
+    total = int(soup.select_one(".summary .total").get_text())
+    assert total >= 3
+    assert "毫秒" in summary
+    hits = soup.select("ol.hits > li.hit")
+    assert 3 <= len(hits) <= 10
+    assert any(QUERY in m.get_text() for m in soup.select(".hit .snippet mark"))
+    assert soup.select(".hit-title mark")
+    for hit in hits:
+        link = hit.select_one(".hit-title a")
+        assert link["href"].startswith("/article/")
+        assert query_of(link["href"]) == {"q": QUERY}
+        assert hit.select_one("time")["datetime"]
+        assert hit.select(".hit-meta a.tag")
+        assert "来源" in hit.select_one(".feed").get_text()
+    assert_no_post_markup(soup)
+
+
+def test_thumbnails_are_lazy_http_images(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}")
+    thumbs = soup.select(".hit img.thumb")
+    assert thumbs
+    for img in thumbs:
+        assert img["loading"] == "lazy"
+        assert img["src"].startswith(("https://", "http://"))
+        assert img["alt"] == ""
+
+
+def test_page_and_api_agree(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}&per_page=3")
+    body = web_client.get(f"/api/search?q={QUERY}&per_page=3").get_json()
+    assert int(soup.select_one(".summary .total").get_text()) == body["total"]
+    hrefs = [a["href"].split("?")[0] for a in soup.select(".hit-title a")]
+    assert hrefs == [h["url"].split("?")[0] for h in body["hits"]]
+
+
+def test_empty_query_lists_newest_posts_and_top_categories(web_client, web_posts):
+    soup = get_soup(web_client, "/")
+    assert soup.select_one("h1").get_text(strip=True) == "最新文章"
+    assert soup.select_one("input#q")["value"] == ""
+    assert len(soup.select(".hit")) == 10
+    dates = [t["datetime"] for t in soup.select(".hit time")]
+    assert dates == sorted(dates, reverse=True)
+    newest = next(p for p in web_posts if p.date)
+    assert f"/article/{newest.id}" in [a["href"] for a in soup.select(".hit-title a")][:2]
+    facets = soup.select(".facet .facet-list li")
+    assert facets
+    assert soup.select_one("#facet-heading").get_text() == "热门分类"
+
+
+def test_pagination_keeps_params(web_client):
+    url = f"/?q={QUERY}&per_page=2&sort=date&page=2"
+    soup = get_soup(web_client, url)
+    nav = soup.select_one("nav.pagination")
+    assert nav.select_one("[aria-current=page]").get_text() == "2"
+    prev = nav.select_one("a[rel=prev]")
+    nxt = nav.select_one("a[rel=next]")
+    assert query_of(prev["href"]) == {"q": QUERY, "per_page": "2", "sort": "date"}
+    assert query_of(nxt["href"]) == {"q": QUERY, "per_page": "2", "sort": "date", "page": "3"}
+    for link in nav.select("ul a"):
+        params = query_of(link["href"])
+        assert params["q"] == QUERY and params["per_page"] == "2" and params["sort"] == "date"
+    assert soup.select_one("ol.hits")["start"] == "3"
+
+
+def test_no_pagination_for_one_page(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}&per_page=50")
+    assert soup.select_one("nav.pagination") is None
+
+
+def test_category_facets_filter(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}&per_page=2")
+    first = soup.select_one(".facet .facet-list li")
+    name = first.select_one("a").get_text()
+    count = int(first.select_one(".count").get_text())
+    href = first.select_one("a")["href"]
+    assert query_of(href) == {"q": QUERY, "per_page": "2", "category": name}
+    filtered = get_soup(web_client, href)
+    assert int(filtered.select_one(".summary .total").get_text()) == count
+    for hit in filtered.select(".hit"):
+        assert name in [a.get_text() for a in hit.select(".hit-meta a.tag")]
+    chip = filtered.select_one(".active-filters li")
+    assert name in chip.get_text()
+    assert query_of(chip.select_one("a")["href"]) == {"q": QUERY, "per_page": "2"}
+    assert filtered.select_one(f".facet-list strong[aria-current]").get_text() == name
+
+
+def test_sort_switch(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}")
+    switch = soup.select_one("nav.sort-switch")
+    assert switch.select_one("strong[aria-current]").get_text() == "相关度"
+    by_date = switch.select_one("a")
+    assert query_of(by_date["href"]) == {"q": QUERY, "sort": "date"}
+    soup = get_soup(web_client, by_date["href"])
+    dates = [t["datetime"] for t in soup.select(".hit time")]
+    assert dates == sorted(dates, reverse=True)
+    assert soup.select_one("nav.sort-switch strong[aria-current]").get_text() == "最新"
+    assert soup.select_one("form[role=search] input[name=sort]")["value"] == "date"
+
+
+def test_date_range_form_and_filter(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}&category=教育")
+    form = soup.select_one(".date-filter form")
+    assert form["method"] == "get"
+    assert form.select_one("input[name=q]")["value"] == QUERY
+    assert form.select_one("input[name=category]")["value"] == "教育"
+    assert form.select_one("label[for=from]") and form.select_one("input#from[type=date]")
+    assert form.select_one("label[for=to]") and form.select_one("input#to[type=date]")
+
+    all_dates = sorted(t["datetime"][:10] for t in get_soup(web_client, f"/?q={QUERY}&per_page=50").select(".hit time"))
+    cut = all_dates[len(all_dates) // 2]
+    soup = get_soup(web_client, f"/?q={QUERY}&per_page=50&from={cut}")
+    kept = soup.select(".hit time")
+    assert 0 < len(kept) < len(all_dates)
+    assert all(t.get_text() >= cut for t in kept)
+    assert soup.select_one("input#from")["value"] == cut
+    assert "日期" in soup.select_one(".active-filters").get_text()
+
+
+def test_month_chart(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}")
+    svg = soup.select_one("figure.month-chart svg")
+    assert svg["viewbox"].startswith("0 0 ")  # html.parser lower-cases attribute names
+    bars = svg.select("rect.bar")
+    assert bars
+    total = int(soup.select_one(".summary .total").get_text())
+    counts = []
+    for bar in bars:
+        title = bar.select_one("title").get_text()
+        assert "篇" in title
+        counts.append(int(title.split("：")[1].split()[0]))
+        assert not bar.has_attr("style")
+    assert 0 < sum(counts) <= total  # undated posts have no month
+    link = bars[0].find_parent("a")
+    params = query_of(link["href"])
+    assert params["q"] == QUERY and params["from"].endswith("-01") and params["to"]
+
+
+def test_month_chart_fills_gaps_and_folds_years(web_app):
+    args = SearchArgs(q="x")
+    with web_app.test_request_context():
+        _check_month_chart(args)
+
+
+def _check_month_chart(args):
+    chart = month_chart({"2022-11": 2, "2023-02": 1}, args)
+    assert [b["label"] for b in chart["bars"]] == ["2022-11", "2022-12", "2023-01", "2023-02"]
+    assert [b["count"] for b in chart["bars"]] == [2, 0, 0, 1]
+    assert chart["bars"][1]["height"] == 0
+    long_span = month_chart({"2001-01": 1, "2020-06": 4}, args)
+    assert long_span["by_year"] and long_span["first"] == "2001" and long_span["last"] == "2020"
+    assert month_chart({}, args) is None
+    assert month_chart({"bad": 1}, args) is None
+
+
+def test_any_term_note(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY} 不存在的词语甲乙丙")
+    note = soup.select_one(".note")
+    assert note is not None and note.get_text(strip=True)
+
+
+def test_no_results(web_client):
+    soup = get_soup(web_client, "/?q=完全不可能出现的查询词")
+    assert soup.select_one(".hits") is None
+    assert "没有找到" in soup.select_one(".no-results-message").get_text()
+    tips = soup.select_one(".no-results-tips").get_text()
+    assert "减少关键词" in tips
+    assert soup.select(".no-results-tips a.tag")  # top categories to browse
+    assert soup.select_one("nav.pagination") is None
+
+
+def test_unknown_category_is_empty_not_error(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}&category=没有这个分类")
+    assert "没有这个分类" in soup.select_one(".no-results-message").get_text()
+    remove = soup.find("a", string="去掉分类和日期筛选")
+    assert query_of(remove["href"]) == {"q": QUERY}
+
+
+# ── escaping ─────────────────────────────────────────────────────────────────
+
+
+def test_script_title_escaped_in_results(web_client, script_post):
+    soup = get_soup(web_client, "/?q=网页安全提醒")
+    titles = [a.get_text() for a in soup.select(".hit-title a")]
+    assert any("<script>alert(1)</script>" in t for t in titles)
+    assert_no_post_markup(soup)
+    raw = web_client.get("/?q=网页安全提醒").get_data(as_text=True)
+    assert "<script>alert" not in raw
+    assert "&lt;script&gt;" in raw
+
+
+def test_script_title_escaped_on_article(web_client, script_post):
+    for url in (f"/article/{script_post.id}", f"/article/{script_post.id}?q=script"):
+        soup = get_soup(web_client, url)
+        assert soup.select_one("h1.post-title").get_text() == script_post.title
+        assert "<script>" in soup.title.get_text()
+        assert_no_post_markup(soup)
+        assert not soup.select(".post-body img, .post-body a")
+
+
+def test_query_is_escaped_everywhere(web_client):
+    q = '<img src=x onerror=alert(1)>"'
+    response = web_client.get("/", query_string={"q": q})
+    assert response.status_code in (200, 400)
+    soup = soup_of(response)
+    assert_no_post_markup(soup)
+    assert not soup.select("main img:not(.thumb)")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com/a.jpg", "https://example.com/a.jpg"),
+        ("http://example.com/a.jpg", "http://example.com/a.jpg"),
+        ("HTTPS://example.com/a.jpg", "HTTPS://example.com/a.jpg"),
+        ("javascript:alert(1)", None),
+        (" javascript:alert(1)", None),
+        ("data:image/png;base64,AAAA", None),
+        ("//example.com/a.jpg", None),
+        ("/local/a.jpg", None),
+        ("https://exa mple.com/a.jpg", None),
+        ("https://example.com/\na.jpg", None),
+        ("http://[::1", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_http_url(url, expected):
+    assert http_url(url) == expected
+
+
+# ── article page ─────────────────────────────────────────────────────────────
+
+
+def test_article_page(web_client, web_posts):
+    post = next(p for p in web_posts if QUERY in p.text and p.author and p.categories and p.date)
+    soup = get_soup(web_client, f"/article/{post.id}")
+    assert soup.select_one("h1.post-title").get_text() == post.title
+    assert soup.title.get_text().startswith(post.title)
+    meta = soup.select_one("dl.post-meta")
+    assert meta.select_one("time")["datetime"] == post.date.isoformat()
+    assert [a.get_text() for a in meta.select("a.tag")] == list(post.categories)
+    assert meta.select_one(".author").get_text() == post.author
+    if post.feed:
+        assert meta.select_one(".feed").get_text() == post.feed
+    paragraphs = [p.get_text() for p in soup.select(".post-body p")]
+    assert paragraphs == post.paragraphs
+    assert not soup.select(".post-body mark")
+    back = soup.select_one("nav.back a")
+    assert back["href"] == "/"
+    related = soup.select(".related li.hit .hit-title a")
+    assert related and all(a["href"].startswith("/article/") for a in related)
+    assert f"/article/{post.id}" not in [a["href"] for a in related]
+    assert soup.select_one("input#q")["value"] == ""
+    assert not soup.select_one("input#q").has_attr("autofocus")
+
+
+def test_article_page_highlights_query(web_client, web_posts):
+    post = next(p for p in web_posts if QUERY in p.text)
+    soup = get_soup(web_client, f"/article/{post.id}?q={QUERY}")
+    marks = soup.select(".post-body mark")
+    assert marks and all(QUERY in m.get_text() or m.get_text() in QUERY for m in marks)
+    back = soup.select_one("nav.back a")
+    assert query_of(back["href"]) == {"q": QUERY}
+    assert soup.select_one("input#q")["value"] == QUERY
+    assert all(query_of(a["href"]) == {"q": QUERY} for a in soup.select(".related .hit-title a"))
+
+
+def test_article_editor_shown(web_client, web_posts):
+    post = next((p for p in web_posts if p.editor), None)
+    if post is None:
+        pytest.skip("no demo post names an editor")
+    soup = get_soup(web_client, f"/article/{post.id}")
+    assert soup.select_one("dl.post-meta .editor").get_text() == post.editor
+
+
+# ── bad input ────────────────────────────────────────────────────────────────
+
+BAD_REQUESTS = [
+    ("/?page=0", 400, "page"),
+    ("/?page=abc", 400, "page"),
+    ("/?page=-1", 400, "page"),
+    ("/?page=1.5", 400, "page"),
+    ("/?page=" + "9" * 40, 400, "page"),
+    ("/?per_page=100000", 400, "per_page"),
+    ("/?per_page=0", 400, "per_page"),
+    ("/?from=notadate", 400, "from"),
+    ("/?to=2024-02-30", 400, "to"),
+    ("/?from=2024-05-01&to=2024-01-01", 400, "from"),
+    ("/?sort=bogus", 400, "sort"),
+    ("/?q=" + "课" * 10_000, 400, "q"),
+    (f"/?q={QUERY}&page=999999", 404, None),
+    ("/article/0123456789abcdef", 404, None),
+    ("/article/not-a-real-id", 404, None),
+    ("/article/../../etc/passwd", 404, None),
+    ("/article/..%2F..%2Fetc%2Fpasswd", 404, None),
+    ("/article/%00", 404, None),
+    ("/nowhere", 404, None),
+]
+
+
+@pytest.mark.parametrize(("url", "status", "param"), BAD_REQUESTS)
+def test_bad_input_renders_error_page(web_client, url, status, param):
+    soup = get_soup(web_client, url, status=status)
+    assert soup.select_one(".error-status").get_text() == str(status)
+    message = soup.select_one(".error-message").get_text(strip=True)
+    assert len(message) > 10
+    if param:
+        assert soup.select_one(".error-param code").get_text() == param
+    assert soup.select_one("form[role=search] input#q")
+    assert_no_post_markup(soup)
+
+
+def test_query_too_long_message(web_client):
+    soup = get_soup(web_client, "/?q=" + "课" * 10_000, status=400)
+    assert "query is too long" in soup.select_one(".error-message").get_text()
+
+
+def test_page_past_the_end_message(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}&page=999999", status=404)
+    message = soup.select_one(".error-message").get_text()
+    assert "Page 999999 does not exist" in message
+
+
+@pytest.mark.parametrize("q", ['"课后服务', "课后服务)", "((", "AND", "-", "*", "\\", "课后服务 OR", "'", "\x00"])
+def test_malformed_queries_never_500(web_client, q):
+    response = web_client.get("/", query_string={"q": q})
+    assert response.status_code in (200, 400)
+    assert response.mimetype == "text/html"
+
+
+def test_post_is_not_allowed(web_client):
+    response = web_client.post("/")
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
