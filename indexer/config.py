@@ -1,0 +1,35 @@
+"""Named defaults. Library functions take these as arguments; only the CLI and
+the web app read the environment (variables prefixed ``ZHSEARCH_``)."""
+
+from pathlib import Path
+
+# Prefix of every environment variable zhsearch reads (CLI options and Flask config).
+ENV_PREFIX = "ZHSEARCH"
+
+# Where `reindex` and the web app keep the index unless told otherwise.
+INDEX_DIR = Path("index_data")
+
+# The posts `reindex` indexes when given no source: our own demo articles, shipped in the package.
+DEMO_POSTS_DIR = Path(__file__).parent / "demo_posts"
+
+# File suffixes that are Hexo posts; everything else in a source tree is ignored.
+POST_SUFFIXES = (".md", ".markdown")
+
+# Results per page when the caller does not say.
+PAGE_SIZE = 10
+
+# Largest post file read, in bytes. Bigger files are reported as failures, not loaded.
+MAX_POST_BYTES = 32 * 1024 * 1024
+
+# Largest YAML front matter accepted, in characters; real posts use a few hundred.
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+
+# Longest query accepted, in characters; longer ones are a QueryError.
+MAX_QUERY_CHARS = 512
+
+# Most terms a query may have after parsing; keeps query time bounded.
+MAX_QUERY_TERMS = 32
+
+# Target snippet length in characters, and how many fragments a snippet joins.
+SNIPPET_CHARS = 120
+SNIPPET_FRAGMENTS = 3

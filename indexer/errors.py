@@ -1,0 +1,53 @@
+"""Errors raised by zhsearch's core.
+
+::
+
+    SearchEngineError
+     ├── IndexNotFoundError      no index at the given directory
+     ├── IndexLockedError        another process is updating the index
+     ├── ConfigError             a setting or argument is unusable (bad source dir, stale analysis)
+     ├── QueryError              a query or search parameter cannot be answered
+     ├── PostNotFoundError       no post with the given id
+     └── PostParseError          one post could not be read (carries ``path``)
+"""
+
+
+class SearchEngineError(Exception):
+    """Base class for every error zhsearch raises on purpose."""
+
+
+class IndexNotFoundError(SearchEngineError):
+    """No zhsearch index exists in the given directory."""
+
+
+class IndexLockedError(SearchEngineError):
+    """Another process holds the index's writer lock."""
+
+    def __init__(self, message, pid=None):
+        super().__init__(message)
+        self.pid = pid
+
+
+class ConfigError(SearchEngineError):
+    """A setting or argument cannot be used as given."""
+
+
+class QueryError(SearchEngineError):
+    """A search query or one of its parameters is invalid."""
+
+    def __init__(self, message, param="q"):
+        super().__init__(message)
+        self.param = param
+
+
+class PostNotFoundError(SearchEngineError):
+    """No indexed post has the requested id."""
+
+
+class PostParseError(SearchEngineError):
+    """A post file could not be read, decoded or parsed."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason

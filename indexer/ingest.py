@@ -1,0 +1,74 @@
+"""Turn one post file into a Post record, or a Failure saying why not.
+
+    file bytes ──sources.read_text──▶ text ──frontmatter.split/parse──▶ Meta + body
+                                            body ──clean.clean_body──▶ clean text, editor, image
+"""
+
+import hashlib
+import os
+from pathlib import PurePosixPath
+
+from . import frontmatter
+from .clean import clean_body
+from .errors import PostParseError
+from .models import Failure, Post
+from .sources import SourceFile, read_text
+
+
+def post_id(relpath):
+    """Return the short URL-safe key of the post at `relpath` (relative, posix)."""
+    return hashlib.sha1(relpath.encode("utf-8")).hexdigest()[:16]
+
+
+def feed_of(relpath):
+    """Return the post's folder relative to the source root (its feed), or None at the top."""
+    parent = PurePosixPath(relpath).parent.as_posix()
+    return None if parent in ("", ".") else parent
+
+
+def read_post(source):
+    """Ingest one SourceFile. Never raises for a bad post: returns a Failure instead."""
+    try:
+        return _read_post(source)
+    except PostParseError as exc:
+        return Failure(source.relpath, exc.reason)
+    except frontmatter.FrontMatterError as exc:
+        return Failure(source.relpath, str(exc))
+    except RecursionError:
+        return Failure(source.relpath, "HTML is nested too deeply to read")
+    except OSError as exc:
+        return Failure(source.relpath, f"cannot read the file: {exc.strerror or exc}")
+
+
+def read_post_at(root, relpath):
+    """Ingest the post at `relpath` under `root` (a convenience for tests and tools)."""
+    abspath = os.path.join(root, relpath)
+    st = os.stat(abspath)
+    return read_post(SourceFile(relpath, abspath, st.st_size, st.st_mtime_ns))
+
+
+def _read_post(source):
+    text, decode_warning = read_text(source.abspath)
+    fm_text, body = frontmatter.split(text)
+    stem = PurePosixPath(source.relpath).stem.strip()
+    meta = frontmatter.parse(fm_text, fallback_title=stem, body=body)
+    feed = feed_of(source.relpath)
+    cleaned = clean_body(body, feed=feed)
+    warnings = meta.warnings + ((decode_warning,) if decode_warning else ())
+    return Post(
+        id=post_id(source.relpath),
+        path=source.relpath,
+        title=meta.title,
+        text=cleaned.text,
+        categories=meta.categories,
+        tags=meta.tags,
+        author=meta.author,
+        editor=cleaned.editor,
+        date=meta.date,
+        image=meta.image or cleaned.image,
+        feed=feed,
+        size=source.size,
+        mtime=source.mtime_ns / 1e9,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        warnings=warnings,
+    )

@@ -1,0 +1,128 @@
+"""Frozen records that flow between zhsearch's stages and out to its callers."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Post:
+    """One ingested post: metadata from its front matter and its clean text."""
+
+    id: str  # short URL-safe key derived from `path` (see ingest.post_id)
+    path: str  # path relative to the source root, posix form: the post's identity
+    title: str
+    text: str  # clean article text, paragraphs separated by blank lines
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    author: str | None = None
+    editor: str | None = None
+    date: datetime | None = None  # timezone-aware UTC
+    image: str | None = None
+    feed: str | None = None  # source feed, from the folder path
+    size: int = 0
+    mtime: float = 0.0
+    sha256: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A post that could not be ingested, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result."""
+
+    id: str
+    path: str  # relative to the source root
+    title: str  # HTML: escaped, query matches in <mark>
+    date: datetime | None
+    categories: tuple[str, ...]
+    author: str | None
+    feed: str | None
+    image: str | None
+    snippet: str  # HTML: escaped, query matches in <mark>
+    score: float
+    exact: bool  # every query term occurs verbatim in the post
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of search results with counts for the whole result set."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, int]  # category -> hits in it, largest first
+    months: dict[str, int]  # "YYYY-MM" -> hits that month, in date order
+    sort: str = "relevance"
+    note: str | None = None  # e.g. when no post matched every term and any-term results are shown
+    took_ms: float = 0.0
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+
+
+@dataclass(frozen=True)
+class Article:
+    """A whole indexed post, as shown on its own page."""
+
+    id: str
+    path: str
+    title: str
+    text: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    author: str | None
+    editor: str | None
+    date: datetime | None
+    image: str | None
+    feed: str | None
+
+    @property
+    def paragraphs(self):
+        return [p for p in self.text.split("\n\n") if p.strip()]
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    """What one `reindex` run did."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: tuple[Failure, ...] = ()
+    seconds: float = 0.0
+    full: bool = False
+    index_dir: str = ""
+    source_dir: str = ""
+    generation: int = 0
+    warnings: tuple[tuple[str, str], ...] = field(default=())  # (post id, message)
+
+    def summary(self):
+        return (
+            f"Indexed {self.source_dir} into {self.index_dir}: {self.added} added, "
+            f"{self.updated} updated, {self.deleted} deleted, {self.unchanged} unchanged, "
+            f"{len(self.failed)} failed in {self.seconds:.1f}s"
+        )
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What `zhsearch stats` and /healthz report about an index."""
+
+    index_dir: str
+    generation: int
+    posts: int
+    size_bytes: int
+    last_reindex: datetime | None
+    source_dir: str | None
+    top_categories: tuple[tuple[str, int], ...]
