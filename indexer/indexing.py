@@ -1,0 +1,395 @@
+"""Build and update the index: `reindex(source_dir, index_dir)`.
+
+An index folder holds generations, each a complete Whoosh index, and a
+``CURRENT`` file naming the live one::
+
+    index_data/
+      CURRENT          "gen-000002"; replaced atomically
+      gen-000002/      Whoosh files + zhsearch.json (analysis fingerprint, source, times)
+      .writer.lock     held by the running reindex; holds its pid
+
+Incremental runs (the default) update the live generation in place: Whoosh's
+commit is atomic, so searchers see the old or the new state, never half. A
+full run builds a new generation beside the live one and switches ``CURRENT``
+only when it is complete, so searchers keep answering from the old one, and a
+run that is interrupted (Ctrl-C, kill -9) leaves the old one untouched.
+
+Reading, cleaning and analysing posts runs in worker processes; the one
+Whoosh writer in this process only files their ready-made postings.
+"""
+
+import errno
+import fcntl
+import json
+import multiprocessing
+import os
+import shutil
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from . import tokenizer
+from .errors import ConfigError, IndexLockedError, IndexNotFoundError
+from .ingest import read_post
+from .models import Failure, Post, ReindexReport
+from .schema import build_schema
+from .sources import check_source_dir, find_posts
+
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = ".writer.lock"
+META_FILE = "zhsearch.json"
+USER_DICT_FILE = "userdict.txt"
+GEN_PREFIX = "gen-"
+
+# Below this many posts to analyse, worker processes cost more than they save.
+MIN_POSTS_FOR_WORKERS = 64
+
+# Posts in flight between the workers and the writer; bounds memory however big the corpus.
+MAX_IN_FLIGHT = 256
+
+# Memory Whoosh's writer may use for its posting pool before spilling a run to disk, in MB.
+WRITER_LIMIT_MB = 256
+
+
+# ── index folder ────────────────────────────────────────────────────────────
+
+
+def current_generation(index_dir):
+    """Return (generation number, its folder) of the live index, or raise IndexNotFoundError."""
+    index_dir = Path(index_dir)
+    try:
+        name = (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexNotFoundError(f"Index not found in '{index_dir}'. Run \"reindex\" first.") from None
+    gen_dir = index_dir / name
+    if not name.startswith(GEN_PREFIX) or not gen_dir.is_dir():
+        raise IndexNotFoundError(f"Index in '{index_dir}' names a missing generation '{name}'. Run \"reindex --full\".")
+    return int(name[len(GEN_PREFIX):]), gen_dir
+
+
+def read_meta(gen_dir):
+    """Return the zhsearch.json record of a generation folder."""
+    try:
+        return json.loads((Path(gen_dir) / META_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _write_atomic(path, text):
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_meta(gen_dir, meta):
+    _write_atomic(Path(gen_dir) / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
+
+
+class _WriterLock:
+    """An exclusive, process-wide lock on an index folder (released if the process dies)."""
+
+    def __init__(self, index_dir):
+        self.path = Path(index_dir) / LOCK_FILE
+        self.fd = None
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.read(self.fd, 32).decode("ascii", "replace").strip() or "unknown"
+            os.close(self.fd)
+            raise IndexLockedError(
+                f"Index in '{self.path.parent}' is being updated by process {holder}. "
+                "Wait for it to finish, or stop that process.",
+                pid=int(holder) if holder.isdigit() else None,
+            ) from None
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, str(os.getpid()).encode("ascii"))
+        return self
+
+    def __exit__(self, *exc):
+        os.ftruncate(self.fd, 0)
+        os.close(self.fd)
+
+
+# ── analysis (runs in worker processes) ─────────────────────────────────────
+
+
+def document(post, schema, signature, seg=None):
+    """Return Whoosh add_document() fields for a Post, with text fields pre-analysed."""
+    title_norm, _ = tokenizer.normalize(post.title)
+    body_norm, _ = tokenizer.normalize(post.text)
+    meta_norm, _ = tokenizer.normalize(" ".join((*post.categories, *post.tags, post.author or "")))
+    author_norm, _ = tokenizer.normalize(post.author or "")
+    date = post.date.astimezone(timezone.utc).replace(tzinfo=None) if post.date else None
+    doc = {
+        "id": post.id,
+        "path": post.path,
+        "sig": signature,
+        "sha256": post.sha256,
+        "title": schema["title"].postings(tokenizer.word_run(title_norm, seg)),
+        "_stored_title": post.title,
+        "title_c": schema["title_c"].postings(tokenizer.char_run(title_norm)),
+        "content": schema["content"].postings(tokenizer.word_run(body_norm, seg)),
+        "content_c": schema["content_c"].postings(tokenizer.char_run(body_norm)),
+        "meta_c": schema["meta_c"].postings(tokenizer.char_run(meta_norm)),
+        "author_c": schema["author_c"].postings(tokenizer.char_run(author_norm)),
+        "category": ",".join(c.replace(",", " ") for c in post.categories) or None,
+        "_stored_category": list(post.categories),
+        "month": date.strftime("%Y-%m") if date else None,
+        "date": date,
+        "body": post.text,
+        "tags": list(post.tags),
+        "author": post.author,
+        "editor": post.editor,
+        "image": post.image,
+        "feed": post.feed,
+    }
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+_worker = {}
+
+
+def _init_worker(user_dict):
+    _worker["schema"] = build_schema()
+    _worker["seg"] = tokenizer.segmenter(user_dict)
+
+
+def _analyse(source):
+    """Ingest and analyse one post: (source, Post, doc) or (source, Failure, None)."""
+    result = read_post(source)
+    if isinstance(result, Failure):
+        return source, result, None
+    try:
+        return source, result, document(result, _worker["schema"], source.signature, _worker["seg"])
+    except RecursionError:
+        return source, Failure(source.relpath, "text is nested too deeply to analyse"), None
+
+
+def _analysed(sources, jobs, user_dict, done):
+    """Yield _analyse() results for `sources`, in worker processes when it pays."""
+    if jobs == 1 or len(sources) < MIN_POSTS_FOR_WORKERS:
+        _init_worker(user_dict)
+        for source in sources:
+            yield _analyse(source)
+            done()
+        return
+    # Bounded hand-off: the pool's feeder thread blocks until the writer has
+    # taken a result, so at most MAX_IN_FLIGHT analysed posts sit in memory.
+    slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+
+    def feed():
+        for source in sources:
+            slots.acquire()
+            yield source
+
+    context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(user_dict,)) as pool:
+        for result in pool.imap_unordered(_analyse, feed(), chunksize=8):
+            slots.release()
+            yield result
+            done()
+
+
+# ── reindex ─────────────────────────────────────────────────────────────────
+
+
+def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, progress=None):
+    """Bring the index in `index_dir` up to date with the posts under `source_dir`.
+
+    Incremental unless `full` (or there is no index yet): new posts are added,
+    changed ones (size or mtime) re-read and updated, vanished ones deleted,
+    unchanged ones left alone. A post that fails is listed in the report; if
+    it was indexed before, its previous version stays searchable.
+
+    :param jobs: worker processes for reading and analysis (default: all cores).
+    :param user_dict: a jieba user dictionary file; changing it needs `full=True`.
+    :param progress: called as ``progress(done, total)`` while posts are processed.
+    :raises ConfigError: bad source folder, or the index needs a full rebuild.
+    :raises IndexLockedError: another process is updating this index.
+    """
+    started = time.monotonic()
+    root = check_source_dir(source_dir)
+    index_dir = Path(index_dir)
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise ConfigError(f"jobs must be 1 or more, not {jobs}.")
+    if user_dict is not None and not Path(user_dict).is_file():
+        raise ConfigError(f"User dictionary '{user_dict}' does not exist.")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"Cannot create index folder '{index_dir}': {exc.strerror}.") from None
+    with _WriterLock(index_dir):
+        try:
+            generation, gen_dir = current_generation(index_dir)
+        except IndexNotFoundError:
+            generation, gen_dir = 0, None
+        if gen_dir is None or full:
+            return _full(root, index_dir, generation + 1, jobs, user_dict, progress, started)
+        return _incremental(root, index_dir, generation, gen_dir, jobs, user_dict, progress, started)
+
+
+def stored_user_dict(gen_dir):
+    """The user dictionary a generation was built with, or None."""
+    stored = Path(gen_dir) / USER_DICT_FILE
+    return stored if stored.is_file() else None
+
+
+def _full(root, index_dir, generation, jobs, user_dict, progress, started):
+    _remove_stale_generations(index_dir)
+    gen_dir = index_dir / f"{GEN_PREFIX}{generation:06d}"
+    shutil.rmtree(gen_dir, ignore_errors=True)
+    gen_dir.mkdir()
+    if user_dict is not None:
+        shutil.copyfile(user_dict, gen_dir / USER_DICT_FILE)
+        user_dict = gen_dir / USER_DICT_FILE
+    schema = build_schema()
+    ix = whoosh_index.create_in(gen_dir, schema)
+    sources = find_posts(root)
+    counter = _Progress(progress, len(sources))
+    failed = []
+    warnings = []
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    try:
+        for source, result, doc in _analysed(sources, jobs, user_dict and str(user_dict), counter.step):
+            if doc is None:
+                failed.append(result)
+                continue
+            warnings.extend((result.path, w) for w in result.warnings)
+            writer.add_document(**doc)
+        writer.commit(optimize=True)
+    except BaseException:
+        writer.cancel()
+        raise
+    now = datetime.now(timezone.utc).isoformat()
+    _write_meta(gen_dir, {
+        "generation": generation,
+        "fingerprint": tokenizer.segmenter(user_dict).fingerprint,
+        "source_dir": str(root),
+        "created": now,
+        "last_reindex": now,
+    })
+    # The switch: searchers opening the index from now on see the new generation.
+    _write_atomic(index_dir / CURRENT_FILE, gen_dir.name)
+    _remove_stale_generations(index_dir, keep_previous=True)
+    added = len(sources) - len(failed)
+    return ReindexReport(
+        added=added, failed=tuple(failed), seconds=time.monotonic() - started, full=True,
+        index_dir=str(index_dir), source_dir=str(root), generation=generation, warnings=tuple(warnings),
+    )
+
+
+def _incremental(root, index_dir, generation, gen_dir, jobs, user_dict, progress, started):
+    _remove_stale_generations(index_dir, keep_previous=True)  # e.g. left by a killed --full
+    meta = read_meta(gen_dir)
+    user_dict = user_dict or stored_user_dict(gen_dir)
+    fingerprint = tokenizer.segmenter(user_dict).fingerprint
+    if meta.get("fingerprint") != fingerprint:
+        raise ConfigError(
+            f"The index in '{index_dir}' was built with different text analysis "
+            f"({meta.get('fingerprint')}, now {fingerprint}). Run \"reindex --full\" to rebuild it."
+        )
+    if meta.get("source_dir") and meta["source_dir"] != str(root):
+        raise ConfigError(
+            f"The index in '{index_dir}' holds posts from '{meta['source_dir']}', not '{root}'. "
+            "Run \"reindex --full\" to index the new folder instead."
+        )
+    ix = whoosh_index.open_dir(gen_dir)
+    indexed = _indexed_signatures(ix)
+    sources = find_posts(root)
+    if not sources and indexed:
+        raise ConfigError(
+            f"Source folder '{root}' holds no posts, but the index has {len(indexed)}. "
+            "Refusing to delete them all; run \"reindex --full\" if that is what you want."
+        )
+    seen = {s.relpath for s in sources}
+    todo = [s for s in sources if indexed.get(s.relpath) != s.signature]
+    vanished = [path for path in indexed if path not in seen]
+    counter = _Progress(progress, len(todo))
+    added = updated = 0
+    failed = []
+    warnings = []
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    try:
+        for source, result, doc in _analysed(todo, jobs, user_dict and str(user_dict), counter.step):
+            if doc is None:
+                failed.append(result)  # a previous version, if any, stays indexed
+                continue
+            warnings.extend((result.path, w) for w in result.warnings)
+            if source.relpath in indexed:
+                writer.update_document(**doc)
+                updated += 1
+            else:
+                writer.add_document(**doc)
+                added += 1
+        for path in vanished:
+            writer.delete_by_term("path", path)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    meta["last_reindex"] = datetime.now(timezone.utc).isoformat()
+    _write_meta(gen_dir, meta)
+    return ReindexReport(
+        added=added, updated=updated, deleted=len(vanished),
+        unchanged=len(sources) - len(todo), failed=tuple(failed),
+        seconds=time.monotonic() - started, full=False, index_dir=str(index_dir),
+        source_dir=str(root), generation=generation, warnings=tuple(warnings),
+    )
+
+
+def _indexed_signatures(ix):
+    """Map path → signature for every live document, read from columns (no stored fields)."""
+    with ix.reader() as reader:
+        paths = reader.column_reader("path")
+        sigs = reader.column_reader("sig")
+        return {paths[docnum]: sigs[docnum] for docnum in reader.all_doc_ids()}
+
+
+def _remove_stale_generations(index_dir, keep_previous=False):
+    """Delete generation folders other than the live one (and the one before it, if asked).
+
+    Only called under the writer lock. The previous generation is kept so that
+    searchers that opened it just before the switch can finish their work.
+    """
+    try:
+        live, _ = current_generation(index_dir)
+    except IndexNotFoundError:
+        live = None
+    gens = sorted(
+        int(p.name[len(GEN_PREFIX):]) for p in index_dir.iterdir()
+        if p.is_dir() and p.name.startswith(GEN_PREFIX) and p.name[len(GEN_PREFIX):].isdigit()
+    )
+    keep = {live}
+    if keep_previous and live is not None:
+        older = [g for g in gens if g < live]
+        if older:
+            keep.add(older[-1])
+    for gen in gens:
+        if gen not in keep:
+            shutil.rmtree(index_dir / f"{GEN_PREFIX}{gen:06d}", ignore_errors=True)
+
+
+class _Progress:
+    def __init__(self, callback, total):
+        self.callback = callback
+        self.total = total
+        self.done = 0
+        if callback:
+            callback(0, total)
+
+    def step(self):
+        self.done += 1
+        if self.callback:
+            self.callback(self.done, self.total)

@@ -1,0 +1,184 @@
+"""Parse the query language into clauses, and clauses into Whoosh queries.
+
+Language (forgiving: anything a user can type gives a result or a QueryError)::
+
+    课后服务                 plain text, no spaces needed
+    课后服务 双减            several terms: all required
+    "延时 服务"              quoted: the exact text (spaces and punctuation ignored)
+    -广告                    exclude posts containing the text
+    双减 OR 课后服务         either
+    title:双减  category:教育  author:新浪   field filters (also 标题: 分类: 作者:)
+
+A term matches a post when its text occurs verbatim there (a phrase over
+character tokens: the recall guarantee), or when all of its jieba words occur
+(so `课后服务` also finds `课后作业…延时服务`). Verbatim matches are "exact" and
+rank first; see search.py.
+"""
+
+import re
+from dataclasses import dataclass
+
+from whoosh import query as wq
+
+from .config import MAX_QUERY_CHARS, MAX_QUERY_TERMS
+from .errors import QueryError
+from .tokenizer import is_token_char, normalize, query_words
+
+# Field prefixes users may type, and the field each one means.
+FIELD_ALIASES = {
+    "title": "title", "标题": "title",
+    "category": "category", "cat": "category", "分类": "category",
+    "author": "author", "作者": "author",
+}
+
+# Word fields searched for a term without a field prefix; char fields for its verbatim phrase.
+_WORD_FIELDS = {None: ("title", "content"), "title": ("title",), "author": (), "category": ()}
+_CHAR_FIELDS = {None: ("title_c", "content_c", "meta_c"), "title": ("title_c",), "author": ("author_c",),
+                "category": ("meta_c",)}
+
+# Words further apart than this (in word positions) get no proximity boost.
+PROXIMITY_SLOP = 8
+
+# How much a verbatim match counts over a match of the separate words.
+PHRASE_BOOST = 2.0
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
+_LEXER = re.compile(
+    r'(?P<neg>[-－])?(?:(?P<field>[^\s:："]+)[:：])?(?:"(?P<quoted>[^"]*)"?|(?P<bare>[^\s"]+))'
+)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One term of a query: its text, the field it is limited to, and how it matches."""
+
+    text: str
+    field: str | None = None
+    negate: bool = False
+    quoted: bool = False
+
+    @property
+    def norm(self):
+        return normalize(self.text)[0]
+
+    @property
+    def chars(self):
+        return [c for c in self.norm if is_token_char(c)]
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Required groups (each a tuple of alternatives joined by OR) and excluded clauses."""
+
+    groups: tuple
+    excluded: tuple
+
+    @property
+    def positive_clauses(self):
+        return [clause for group in self.groups for clause in group]
+
+
+def parse(text):
+    """Parse a query string. An empty or all-punctuation query gives no groups.
+
+    :raises QueryError: when the query is too long or has too many terms.
+    """
+    text = text or ""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"Query is too long ({len(text)} characters; the limit is {MAX_QUERY_CHARS}).")
+    items = []  # Clause or "OR"
+    for match in _LEXER.finditer(text.translate(_QUOTES)):
+        field, quoted, bare = match.group("field"), match.group("quoted"), match.group("bare")
+        if bare == "OR" and not field and not match.group("neg"):
+            items.append("OR")
+            continue
+        if field and field.lower() not in FIELD_ALIASES:
+            # Not a field we know (`比例:5%`): the colon is text, not syntax.
+            bare = f"{field}:{bare}" if bare is not None else None
+            quoted = f"{field}:{quoted}" if quoted is not None else None
+            field = None
+        value = quoted if quoted is not None else bare
+        if field and not value:
+            value, field = field, None  # a lone `title:` is just the word
+        clause = Clause(value or "", FIELD_ALIASES.get(field.lower()) if field else None,
+                        negate=bool(match.group("neg")), quoted=quoted is not None)
+        if clause.chars:
+            items.append(clause)
+    groups, excluded = [], []
+    join_next = False
+    for item in items:
+        if item == "OR":
+            join_next = bool(groups)
+            continue
+        if item.negate:
+            if item not in excluded:
+                excluded.append(item)
+        elif join_next:
+            if item not in groups[-1]:
+                groups[-1] = groups[-1] + (item,)
+        elif (item,) not in groups:  # a repeated term adds nothing
+            groups.append((item,))
+        join_next = False
+    if len(groups) + len(excluded) > MAX_QUERY_TERMS:
+        raise QueryError(f"Query has {len(groups) + len(excluded)} terms; the limit is {MAX_QUERY_TERMS}.")
+    return ParsedQuery(tuple(groups), tuple(excluded))
+
+
+def exact_query(clause):
+    """Whoosh query for posts where the clause's text occurs verbatim (in its fields)."""
+    chars = clause.chars
+    alternatives = [_char_phrase(field, chars) for field in _CHAR_FIELDS[clause.field]]
+    if clause.field == "category":
+        alternatives.append(wq.Term("category", clause.text.strip()))
+    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+
+
+def match_query(clause, seg=None):
+    """Whoosh query for posts the clause matches: verbatim, or (unquoted) all its words."""
+    exact = exact_query(clause)
+    word_fields = _WORD_FIELDS[clause.field]
+    if clause.quoted or not word_fields:
+        return exact
+    words = query_words(clause.norm, seg)
+    if not words:
+        return exact
+    all_words = wq.And([_any_field(word_fields, word) for word in words])
+    branches = [wq.Or([exact], boost=PHRASE_BOOST), all_words]
+    if len(words) > 1:
+        # Proximity: the words near each other score higher than far apart.
+        branches.extend(wq.Phrase(field, words, slop=PROXIMITY_SLOP) for field in word_fields)
+    return wq.Or(branches)
+
+
+def group_query(group, build, **kwargs):
+    """Combine the alternatives of one group with OR."""
+    queries = [build(clause, **kwargs) for clause in group]
+    return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+
+def highlight_terms(parsed, seg=None):
+    """Normalised strings to mark in titles and snippets, longest first."""
+    terms = []
+    for clause in parsed.positive_clauses:
+        if clause.field in ("author", "category"):
+            continue
+        norm = clause.norm.strip()
+        candidates = [norm, "".join(clause.chars)]
+        if not clause.quoted:
+            candidates.extend(w for w in query_words(norm, seg) if len(w) > 1 or len(clause.chars) == 1)
+        for term in candidates:
+            if term and term not in terms:
+                terms.append(term)
+    return sorted(terms, key=len, reverse=True)
+
+
+def _char_phrase(field, chars):
+    if len(chars) == 1:
+        return wq.Term(field, chars[0])
+    return wq.Phrase(field, chars)
+
+
+def _any_field(fields, word):
+    if len(fields) == 1:
+        return wq.Term(fields[0], word)
+    return wq.Or([wq.Term(field, word) for field in fields])

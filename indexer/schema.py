@@ -1,0 +1,72 @@
+"""The one Whoosh schema zhsearch indexes with.
+
+Each text is indexed twice: as jieba words (``title``, ``content``: BM25F and
+proximity) and as characters with positions (``title_c``, ``content_c``: exact
+phrases, the recall guarantee; see tokenizer.py). Only ``body`` and the
+metadata are stored; ``path`` and ``sig`` are columns so that `reindex` reads
+every post's signature without loading stored documents.
+"""
+
+from whoosh.util.text import utf8encode
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from .tokenizer import ChineseAnalyzer, ChineseCharAnalyzer
+
+# A title match counts this many times a body match.
+TITLE_BOOST = 3.0
+
+# Categories and author describe a post; matching them counts less than its text.
+META_BOOST = 0.5
+
+
+class Postings(tuple):
+    """A field value already turned into Whoosh postings: (term bytes, freq, weight, value bytes) tuples."""
+
+    __slots__ = ()
+
+
+class ChineseText(TEXT):
+    """A TEXT field that also accepts Postings made in a worker process.
+
+    Indexing is the costly part of adding a document; worker processes run the
+    analyzer and the format encoding, and the single writer only files postings.
+    """
+
+    def index(self, value, **kwargs):
+        if isinstance(value, Postings):
+            return iter(value)
+        return super().index(value, **kwargs)
+
+    def postings(self, value):
+        """Analyse `value` into Postings (run this in a worker)."""
+        return Postings(
+            (utf8encode(term)[0], freq, weight, encoded)
+            for term, freq, weight, encoded in self.format.word_values(value, self.analyzer, mode="index")
+        )
+
+
+def build_schema():
+    """Return a new Schema instance."""
+    words = ChineseAnalyzer()
+    chars = ChineseCharAnalyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        path=ID(stored=True, unique=True, sortable=True),
+        sig=ID(sortable=True),  # "size:mtime_ns" of the file when indexed
+        sha256=STORED(),
+        title=ChineseText(analyzer=words, stored=True, field_boost=TITLE_BOOST),
+        title_c=ChineseText(analyzer=chars, phrase=True, field_boost=TITLE_BOOST),
+        content=ChineseText(analyzer=words),
+        content_c=ChineseText(analyzer=chars, phrase=True),
+        meta_c=ChineseText(analyzer=chars, phrase=True, field_boost=META_BOOST),  # categories, tags, author
+        author_c=ChineseText(analyzer=chars, phrase=True),
+        category=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
+        month=ID(),  # "YYYY-MM" of the date, for the per-month histogram
+        date=DATETIME(stored=True, sortable=True),
+        body=STORED(),
+        tags=STORED(),
+        author=STORED(),
+        editor=STORED(),
+        image=STORED(),
+        feed=STORED(),
+    )

@@ -1,0 +1,419 @@
+"""Answer queries: `open_index(dir)` → SearchIndex → `.search(q)` → SearchPage.
+
+Ranking is two-tiered. Posts where every query term occurs verbatim ("exact")
+come first, then posts that only have the terms' words apart; within a tier,
+BM25F over title (boosted), categories and body, plus proximity, orders them.
+So for `课后服务` every post with the contiguous phrase outranks every post with
+`课后` and `服务` apart, whatever their lengths.
+
+Snippets: the matched spans are found on the normalised text and mapped back
+to the original, so overlapping tokens never garble a mark; fragments are cut
+at Chinese sentence punctuation and may come from anywhere in the article.
+Whoosh's HtmlFormatter escapes the text and wraps matches in <mark>.
+"""
+
+import re
+import threading
+import time
+from datetime import date, datetime, time as dtime, timezone
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh.analysis import Token
+from whoosh.highlight import Fragment, HtmlFormatter
+from whoosh.index import open_dir
+from whoosh.scoring import BM25F
+
+from . import tokenizer
+from .config import SNIPPET_CHARS, SNIPPET_FRAGMENTS
+from .errors import PostNotFoundError, QueryError
+from .indexing import current_generation, read_meta, stored_user_dict
+from .models import Article, Hit, IndexStats, SearchPage
+from .query import exact_query, group_query, highlight_terms, match_query, parse
+
+SORTS = ("relevance", "date")
+
+# Where a snippet fragment may start or end: sentence punctuation and line breaks.
+SENTENCE_END = "。！？；!?;\n"
+
+# How far (in characters) a fragment reaches back from its first match to find a sentence start.
+LEAD_CHARS = 40
+
+# Most marks placed in one text; keeps highlighting a huge article bounded.
+MAX_SPANS = 500
+
+_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def open_index(index_dir):
+    """Open the index in `index_dir` for searching.
+
+    :raises IndexNotFoundError: when there is none; the message says to run reindex.
+    """
+    return SearchIndex(index_dir)
+
+
+class SearchIndex:
+    """A searchable index. Safe to share between threads; follows new generations made by `reindex`."""
+
+    def __init__(self, index_dir):
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._generation = None
+        self._ix = None
+        self._facet_cache = {}
+        self._whoosh()
+
+    # ── generations ──
+
+    def _whoosh(self):
+        """The Whoosh index of the live generation, reopened when `reindex --full` switched it."""
+        generation, gen_dir = current_generation(self.index_dir)
+        if generation != self._generation:
+            with self._lock:
+                if generation != self._generation:
+                    self._seg = tokenizer.segmenter(stored_user_dict(gen_dir))
+                    self._ix = open_dir(str(gen_dir))
+                    self._gen_dir = gen_dir
+                    self._facet_cache = {}
+                    self._generation = generation
+        return self._ix
+
+    @property
+    def generation(self):
+        self._whoosh()
+        return self._generation
+
+    @property
+    def doc_count(self):
+        return self._whoosh().doc_count()
+
+    def _searcher(self):
+        return self._whoosh().searcher(weighting=BM25F())
+
+    # ── search ──
+
+    def search(self, q="", *, page=1, per_page=10, category=None, date_from=None, date_to=None, sort="relevance"):
+        """Search posts; return one page of hits with totals, category facets and per-month counts.
+
+        An empty query lists all posts (filtered), newest first.
+
+        :param date_from: a date, datetime or ISO 8601 string; inclusive.
+        :param date_to: a date, datetime or ISO 8601 string; inclusive (the whole day).
+        :param sort: "relevance" or "date" (newest first).
+        :raises QueryError: for a bad parameter or an unusable query; `.param` names it.
+        """
+        started = time.perf_counter()
+        page, per_page, sort = _check_paging(page, per_page, sort)
+        start = _as_datetime(date_from, "date_from", end_of_day=False)
+        end = _as_datetime(date_to, "date_to", end_of_day=True)
+        if start and end and start > end:
+            raise QueryError("date_from is after date_to.", param="date_from")
+        parsed = parse(q)
+        filters = []
+        if category:
+            filters.append(wq.Term("category", category))
+        if start or end:
+            filters.append(wq.DateRange("date", start, end))
+        filter_q = wq.And(filters) if filters else None
+        mask = wq.Or([exact_query(c) for c in parsed.excluded]) if parsed.excluded else None
+        note = None
+        with self._searcher() as searcher:
+            if parsed.groups:
+                required = wq.And([group_query(g, match_query, seg=self._seg) for g in parsed.groups])
+                ranked = self._ranked(searcher, required, parsed.groups, filter_q, mask, sort, all_groups=True)
+                if not ranked and len(parsed.groups) > 1:
+                    anyterm = wq.Or([group_query(g, match_query, seg=self._seg) for g in parsed.groups])
+                    ranked = self._ranked(searcher, anyterm, parsed.groups, filter_q, mask, sort, all_groups=False)
+                    if ranked:
+                        note = "No post contains all of the terms; showing posts that contain any of them."
+            else:
+                ranked = self._ranked(searcher, wq.Every(), (), filter_q, mask, "date", all_groups=True)
+            docnums = [docnum for docnum, _, _ in ranked]
+            facets, months = self._facets(searcher, docnums)
+            terms = highlight_terms(parsed, self._seg)
+            first = (page - 1) * per_page
+            hits = tuple(
+                self._hit(searcher, docnum, score, exact, terms)
+                for docnum, score, exact in ranked[first:first + per_page]
+            )
+        return SearchPage(
+            query=q or "", total=len(ranked), page=page, per_page=per_page, hits=hits,
+            facets=facets, months=months, sort=sort, note=note,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def _ranked(self, searcher, query, groups, filter_q, mask, sort, all_groups):
+        """All matching docs as (docnum, score, exact), in result order."""
+        if sort == "date":
+            results = searcher.search(query, limit=None, filter=filter_q, mask=mask,
+                                      sortedby="date", reverse=True, scored=False)
+        else:
+            results = searcher.search(query, limit=None, filter=filter_q, mask=mask)
+        scored = [(docnum, score) for score, docnum in results.top_n]
+        if not groups:
+            return [(docnum, score or 0.0, False) for docnum, score in scored]
+        exact_parts = [group_query(g, exact_query) for g in groups]
+        exact_q = wq.And(exact_parts) if all_groups else wq.Or(exact_parts)
+        exact = set(searcher.docs_for_query(exact_q))
+        ranked = [(docnum, score or 0.0, docnum in exact) for docnum, score in scored]
+        if sort == "relevance":
+            # Stable: BM25F order is kept inside each tier.
+            ranked.sort(key=lambda item: not item[2])
+        return ranked
+
+    def _facets(self, searcher, docnums):
+        """Category and month counts over the matching docs."""
+        postings = self._postings_by_value(searcher)
+        matched = set(docnums)
+        facets = {}
+        for name, docs in postings["category"].items():
+            count = len(docs & matched) if len(docs) > len(matched) else len(matched & docs)
+            if count:
+                facets[name] = count
+        months = {}
+        for month, docs in sorted(postings["month"].items()):
+            count = len(matched & docs)
+            if count:
+                months[month] = count
+        facets = dict(sorted(facets.items(), key=lambda item: (-item[1], item[0])))
+        return facets, months
+
+    def _postings_by_value(self, searcher):
+        """{field: {value: frozenset(docnums)}} for category and month, cached per index state."""
+        reader = searcher.reader()
+        key = (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+        cached = self._facet_cache.get(key)
+        if cached is None:
+            cached = {}
+            for field in ("category", "month"):
+                values = {}
+                for term in reader.lexicon(field):
+                    values[term.decode("utf-8")] = frozenset(reader.postings(field, term).all_ids())
+                cached[field] = values
+            self._facet_cache = {key: cached}
+        return cached
+
+    def _hit(self, searcher, docnum, score, exact, terms):
+        fields = searcher.stored_fields(docnum)
+        body = fields.get("body", "")
+        return Hit(
+            id=fields["id"],
+            path=fields["path"],
+            title=mark(fields.get("title", ""), terms),
+            date=_aware(fields.get("date")),
+            categories=tuple(fields.get("category") or ()),
+            author=fields.get("author"),
+            feed=fields.get("feed"),
+            image=fields.get("image"),
+            snippet=snippet(body, terms),
+            score=round(float(score), 4),
+            exact=exact,
+        )
+
+    # ── single posts ──
+
+    def get(self, post_id):
+        """Return the whole Article with id `post_id`.
+
+        :raises PostNotFoundError: when no post has that id.
+        """
+        with self._searcher() as searcher:
+            fields = self._stored(searcher, post_id)[1]
+        return Article(
+            id=fields["id"], path=fields["path"], title=fields.get("title", ""), text=fields.get("body", ""),
+            categories=tuple(fields.get("category") or ()), tags=tuple(fields.get("tags") or ()),
+            author=fields.get("author"), editor=fields.get("editor"), date=_aware(fields.get("date")),
+            image=fields.get("image"), feed=fields.get("feed"),
+        )
+
+    def more_like(self, post_id, limit=5):
+        """Return up to `limit` posts most like the post `post_id` (key jieba words, Bo1 model)."""
+        with self._searcher() as searcher:
+            docnum, fields = self._stored(searcher, post_id)
+            text = f"{fields.get('title', '')}\n{fields.get('body', '')}"
+            results = searcher.more_like(docnum, "content", text=text, top=limit, numterms=12)
+            return [self._hit(searcher, hit.docnum, hit.score, False, []) for hit in results]
+
+    def _stored(self, searcher, post_id):
+        if not isinstance(post_id, str) or not _ID.match(post_id):
+            raise PostNotFoundError(f"No post with id {str(post_id)[:40]!r}.")
+        docnum = searcher.document_number(id=post_id)
+        if docnum is None:
+            raise PostNotFoundError(f"No post with id {post_id!r}.")
+        return docnum, searcher.stored_fields(docnum)
+
+    def highlight(self, text, q):
+        """Return `text` HTML-escaped with the matches of query `q` in <mark>."""
+        try:
+            terms = highlight_terms(parse(q), self._seg)
+        except QueryError:
+            terms = []
+        return mark(text, terms)
+
+    def suggest(self, prefix, limit=8):
+        """Return up to `limit` titles that contain `prefix` verbatim, best first."""
+        chars = [c for c in tokenizer.normalize(prefix or "")[0] if tokenizer.is_token_char(c)]
+        if not chars or limit < 1:
+            return []
+        query = wq.Term("title_c", chars[0]) if len(chars) == 1 else wq.Phrase("title_c", chars)
+        with self._searcher() as searcher:
+            return [hit["title"] for hit in searcher.search(query, limit=limit)]
+
+    def stats(self):
+        """Return post count, size on disk, last reindex and top categories."""
+        ix = self._whoosh()
+        meta = read_meta(self._gen_dir)
+        size = sum(p.stat().st_size for p in self._gen_dir.iterdir() if p.is_file())
+        with self._searcher() as searcher:
+            facets, _ = self._facets(searcher, list(searcher.reader().all_doc_ids()))
+        last = meta.get("last_reindex")
+        return IndexStats(
+            index_dir=str(self.index_dir), generation=self._generation, posts=ix.doc_count(), size_bytes=size,
+            last_reindex=datetime.fromisoformat(last) if last else None, source_dir=meta.get("source_dir"),
+            top_categories=tuple(list(facets.items())[:10]),
+        )
+
+
+# ── highlighting ────────────────────────────────────────────────────────────
+
+_FORMATTER_ARGS = {"tagname": "mark", "between": "…", "classname": "match", "termclass": "term"}
+
+
+def match_spans(text, terms):
+    """Non-overlapping (start, end) spans of `text` where the normalised terms occur, in order."""
+    if not text or not terms:
+        return []
+    norm, offsets = tokenizer.normalize(text)
+    taken = []
+    for term in terms:  # longest first: a longer match wins over the words inside it
+        begin = norm.find(term)
+        while begin >= 0 and len(taken) < MAX_SPANS:
+            end = begin + len(term)
+            if not any(s < end and begin < e for s, e in taken):
+                taken.append((begin, end))
+            begin = norm.find(term, end)
+    spans = sorted(tokenizer.original_span(offsets, s, e) for s, e in taken)
+    return spans
+
+
+def _tokens(text, spans):
+    tokens = []
+    for start, end in spans:
+        token = Token()
+        token.text = tokenizer.normalize(text[start:end])[0]
+        token.startchar, token.endchar = start, end
+        token.matched = True
+        tokens.append(token)
+    return tokens
+
+
+def mark(text, terms):
+    """`text` HTML-escaped in full, with the terms' matches in <mark>."""
+    formatter = HtmlFormatter(**_FORMATTER_ARGS)
+    fragment = Fragment(text, _tokens(text, match_spans(text, terms)), 0, len(text))
+    return formatter.format_fragment(fragment)
+
+
+def snippet(text, terms, length=SNIPPET_CHARS, count=SNIPPET_FRAGMENTS):
+    """The best 1-3 fragments of `text` around the matches, about `length` characters, as HTML."""
+    spans = match_spans(text, terms)
+    if not spans:
+        plain = HtmlFormatter(**_FORMATTER_ARGS)._text(" ".join(text[: length + 1].split()))
+        return plain[:length] + ("…" if len(text) > length else "")
+    windows = _windows(text, spans, length // count if len(spans) > 1 else length)
+    chosen = _best_windows(text, windows, length, count)
+    formatter = HtmlFormatter(**_FORMATTER_ARGS)
+    parts = []
+    for start, end, inside in chosen:
+        html = formatter.format_fragment(Fragment(text, _tokens(text, inside), start, end))
+        html = " ".join(html.split())
+        if start > 0 and text[start - 1] not in SENTENCE_END:
+            html = "…" + html
+        if end < len(text) and text[end - 1] not in SENTENCE_END:
+            html += "…"
+        parts.append(html)
+    return " ".join(parts)
+
+
+def _windows(text, spans, width):
+    """A window of about `width` characters around each span, merged where they overlap."""
+    windows = []
+    for start, end in spans:
+        lo = max(0, start - LEAD_CHARS)
+        boundary = max(text.rfind(c, lo, start) for c in SENTENCE_END)
+        lo = boundary + 1 if boundary >= 0 else lo
+        hi = max(end, lo + width)
+        stop = min((i for i in (text.find(c, end, hi) for c in SENTENCE_END) if i >= 0), default=-1)
+        hi = min(len(text), stop + 1 if stop >= 0 else hi)
+        while lo < start and text[lo].isspace():
+            lo += 1
+        if windows and lo <= windows[-1][1]:
+            prev_lo, _, prev_spans = windows[-1]
+            windows[-1] = (prev_lo, max(hi, windows[-1][1]), prev_spans + [(start, end)])
+        else:
+            windows.append((lo, hi, [(start, end)]))
+    return windows
+
+
+def _best_windows(text, windows, length, count):
+    """Pick the windows with the most distinct matched terms until the length budget is used; keep text order."""
+    def score(window):
+        lo, _, inside = window
+        distinct = {tokenizer.normalize(text[s:e])[0] for s, e in inside}
+        return (len(distinct), len(inside), -lo)
+
+    chosen, used = [], 0
+    for lo, hi, inside in sorted(windows, key=score, reverse=True):
+        if len(chosen) == count or used >= length:
+            break
+        # Trim the window to what is left of the budget, keeping at least its first match.
+        limit = max(lo + length - used, inside[0][1])
+        inside = [span for span in inside if span[1] <= limit]
+        hi = min(hi, limit)
+        chosen.append((lo, hi, inside))
+        used += hi - lo
+    return sorted(chosen)
+
+
+# ── parameters ──────────────────────────────────────────────────────────────
+
+
+def _check_paging(page, per_page, sort):
+    try:
+        page = int(page)
+    except (TypeError, ValueError):
+        raise QueryError(f"page must be a whole number, not {str(page)[:20]!r}.", param="page") from None
+    try:
+        per_page = int(per_page)
+    except (TypeError, ValueError):
+        raise QueryError(f"per_page must be a whole number, not {str(per_page)[:20]!r}.", param="per_page") from None
+    if page < 1:
+        raise QueryError(f"page must be 1 or more, not {page}.", param="page")
+    if per_page < 1:
+        raise QueryError(f"per_page must be 1 or more, not {per_page}.", param="per_page")
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {str(sort)[:20]!r}.", param="sort")
+    return page, per_page, sort
+
+
+def _as_datetime(value, param, end_of_day):
+    """A naive UTC datetime for a date filter bound (Whoosh stores dates naive, in UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            raise QueryError(f"{param} must be a date like 2022-05-31, not {value[:30]!r}.", param=param) from None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, dtime.max if end_of_day else dtime.min)
+    raise QueryError(f"{param} must be a date, not {type(value).__name__}.", param=param)
+
+
+def _aware(value):
+    return value.replace(tzinfo=timezone.utc) if isinstance(value, datetime) else None

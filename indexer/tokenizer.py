@@ -1,0 +1,277 @@
+"""Text analysis: the same normalisation and tokens at index and at query time.
+
+Pipeline::
+
+    text ─▶ normalize()  NFKC (full-width → half-width) │ lower-case │ OpenCC t2s
+         ├─▶ word_tokens()  jieba words; search-mode sub-words share their word's position
+         └─▶ char_tokens()  every letter/digit/ideograph, one ordinal position each
+
+Why two token streams: jieba's segmentation depends on context (`保交楼` inside
+`首提保交楼至今` is cut as `提保交楼`), so a query word may never have been indexed
+as a word. The character stream, with positions, turns every query into an exact
+phrase over characters, the way Lucene's CJK analysers use n-grams, so any text
+that occurs verbatim in a post finds it. Unigrams with positions cost far less
+than a bigram field (few distinct terms). The word stream carries ranking: BM25F
+over real words and proximity between them.
+
+Whoosh pickles analyzers into the schema, so the tokenizer classes live here,
+in an importable module. Values may arrive pre-analysed (``WordRun``/``CharRun``,
+made by worker processes) so jieba never runs twice on the same text.
+"""
+
+import hashlib
+import logging
+import threading
+import unicodedata
+from pathlib import Path
+
+import jieba
+import opencc
+from whoosh.analysis import Token, Tokenizer
+
+# Bump when tokens change in a way that needs existing indexes rebuilt.
+ANALYSIS_VERSION = "3"
+
+# OpenCC configuration: Traditional Chinese (any region) to Simplified.
+OPENCC_CONFIG = "t2s"
+
+_converter = opencc.OpenCC(OPENCC_CONFIG)
+
+jieba.setLogLevel(logging.WARNING)
+
+
+class Segmenter:
+    """jieba with one dictionary (the default, or the default plus a user dictionary).
+
+    An index remembers the dictionary it was built with; its queries must be
+    cut with the same one, so segmenters are objects, not global jieba state.
+    """
+
+    def __init__(self, user_dict=None):
+        self._jieba = jieba.Tokenizer()
+        self._lock = threading.Lock()  # jieba's lazy initialisation is not thread-safe
+        self.user_dict = str(user_dict) if user_dict else None
+        self.digest = ""
+        if user_dict:
+            with open(user_dict, "rb") as f:
+                data = f.read()
+                f.seek(0)
+                self._jieba.load_userdict(f)
+            self.digest = hashlib.sha256(data).hexdigest()[:16]
+
+    @property
+    def fingerprint(self):
+        """Identify the analysis: an index built under another fingerprint needs a full rebuild."""
+        return f"v{ANALYSIS_VERSION}/jieba-{jieba.__version__}/{OPENCC_CONFIG}/userdict-{self.digest or 'none'}"
+
+    def cut(self, norm):
+        with self._lock:
+            words = list(self._jieba.cut(norm, HMM=True))
+        return words, self._jieba.FREQ  # FREQ is filled by the first cut()
+
+
+_segmenters = {}
+_segmenters_lock = threading.Lock()
+
+
+def segmenter(user_dict=None):
+    """Return the (cached) Segmenter for a user dictionary file, or the default one for None.
+
+    :raises FileNotFoundError: when `user_dict` does not exist.
+    """
+    key = None
+    if user_dict:
+        key = (str(Path(user_dict).resolve()), Path(user_dict).stat().st_mtime_ns)
+    with _segmenters_lock:
+        if key not in _segmenters:
+            _segmenters[key] = Segmenter(user_dict)
+        return _segmenters[key]
+
+
+def normalize(text):
+    """Return (normalised text, offsets).
+
+    `offsets` is None when each normalised character sits at the same index in
+    `text`; otherwise a list where ``offsets[i]`` is the index in `text` of the
+    character normalised into position ``i`` (plus one entry for the end).
+    """
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(folded) == len(text):
+        simplified = _converter.convert(folded)
+        if len(simplified) == len(folded):
+            return simplified, None
+    return _normalize_by_char(text)
+
+
+def _normalize_by_char(text):
+    out = []
+    offsets = []
+    for index, char in enumerate(text):
+        folded = unicodedata.normalize("NFKC", char).lower()
+        converted = _converter.convert(folded)
+        if len(converted) == len(folded):
+            folded = converted
+        out.append(folded)
+        offsets.extend([index] * len(folded))
+    offsets.append(len(text))
+    return "".join(out), offsets
+
+
+def original_span(offsets, start, end):
+    """Map a [start, end) span of normalised text back to the original text."""
+    if offsets is None:
+        return start, end
+    # Normalising one character may yield several (`㈱` → `(株)`), never fewer,
+    # so a span ends just after the original of its last character.
+    return offsets[start], offsets[end - 1] + 1
+
+
+def is_token_char(char):
+    """Characters that become tokens: letters, digits and ideographs (not punctuation or space)."""
+    return char.isalnum() and char != "_"
+
+
+def char_run(norm):
+    """The characters of normalised text that become char tokens, in order (their positions are their indices)."""
+    return CharRun("".join(c for c in norm if is_token_char(c)))
+
+
+def word_tokens(norm, seg=None):
+    """Yield (word, position, start, end) for normalised text.
+
+    Words come from jieba's default cut; sub-words of longer words (the dictionary
+    2- and 3-grams jieba's search mode adds) share the longer word's position,
+    so phrase and proximity queries over words stay exact.
+    """
+    pos = 0
+    start = 0
+    words, freq = (seg or segmenter()).cut(norm)
+    for word in words:
+        width = len(word)
+        if any(is_token_char(c) for c in word):
+            if width > 2:
+                for i in range(width - 1):
+                    gram = word[i : i + 2]
+                    if freq.get(gram):
+                        yield gram, pos, start + i, start + i + 2
+            if width > 3:
+                for i in range(width - 2):
+                    gram = word[i : i + 3]
+                    if freq.get(gram):
+                        yield gram, pos, start + i, start + i + 3
+            yield word.strip(), pos, start, start + width
+            pos += 1
+        start += width
+
+
+def query_words(norm, seg=None):
+    """The distinct main words jieba finds in a query (no sub-words), in order."""
+    words, _ = (seg or segmenter()).cut(norm)
+    result = []
+    for word in words:
+        word = word.strip()
+        if any(is_token_char(c) for c in word) and word not in result:
+            result.append(word)
+    return result
+
+
+def word_run(norm, seg=None):
+    """Pre-analyse normalised text into a WordRun of (word, position) pairs."""
+    return WordRun((word, pos) for word, pos, _, _ in word_tokens(norm, seg))
+
+
+class WordRun:
+    """Pre-analysed word tokens: (word, position) pairs.
+
+    Not a tuple or list: Whoosh treats those as lists of ready-made terms.
+    """
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs)
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+
+class CharRun(str):
+    """Pre-analysed char tokens: the token characters in order; a char's index is its position."""
+
+    __slots__ = ()
+
+
+class JiebaTokenizer(Tokenizer):
+    """Normalise and cut text into jieba words with ordinal positions (see module docstring)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if isinstance(value, WordRun):
+            for word, pos in value:
+                token.text = word
+                token.boost = 1.0
+                token.stopped = False
+                if positions:
+                    token.pos = start_pos + pos
+                yield token
+            return
+        norm, offsets = normalize(value)
+        for word, pos, start, end in word_tokens(norm):
+            token.text = word
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                s, e = original_span(offsets, start, end)
+                token.startchar = start_char + s
+                token.endchar = start_char + e
+            yield token
+
+
+class CharTokenizer(Tokenizer):
+    """Normalise text and emit each letter, digit or ideograph as a token with its ordinal position."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if isinstance(value, CharRun):
+            for pos, char in enumerate(value):
+                token.text = char
+                token.boost = 1.0
+                token.stopped = False
+                if positions:
+                    token.pos = start_pos + pos
+                yield token
+            return
+        norm, offsets = normalize(value)
+        pos = 0
+        for index, char in enumerate(norm):
+            if not is_token_char(char):
+                continue
+            token.text = char
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = char
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                s, e = original_span(offsets, index, index + 1)
+                token.startchar = start_char + s
+                token.endchar = start_char + e
+            pos += 1
+            yield token
+
+
+def ChineseAnalyzer():
+    """Word analyzer: normalisation + jieba words with ordinal positions."""
+    return JiebaTokenizer()
+
+
+def ChineseCharAnalyzer():
+    """Character analyzer: normalisation + one token per letter, digit or ideograph."""
+    return CharTokenizer()
