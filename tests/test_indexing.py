@@ -1,0 +1,170 @@
+"""`reindex`: incremental updates, full rebuilds, locking and crash safety."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import indexer
+from indexer import ConfigError, IndexLockedError
+from indexer.indexing import _WriterLock, current_generation
+
+from fixture_posts import write_post
+
+
+@pytest.fixture
+def posts(tmp_path):
+    root = tmp_path / "posts"
+    write_post(root, "教育/a.md", title="课后服务覆盖全市", body="<p>全市学校开展课后服务。</p>")
+    write_post(root, "教育/b.md", title="双减一周年", body="<p>双减政策实施一年。</p>")
+    write_post(root, "金融/c.md", title="保交楼项目交付", body="<p>首批保交楼项目交付。</p>")
+    return root
+
+
+def build(posts, tmp_path, **kwargs):
+    return indexer.reindex(posts, tmp_path / "index", jobs=1, **kwargs)
+
+
+def test_first_run_adds_everything_second_changes_nothing(posts, tmp_path):
+    first = build(posts, tmp_path)
+    assert (first.added, first.updated, first.deleted, first.unchanged, first.failed) == (3, 0, 0, 0, ())
+    second = build(posts, tmp_path)
+    assert (second.added, second.updated, second.deleted, second.unchanged) == (0, 0, 0, 3)
+
+
+def test_touch_one_post_is_exactly_one_update(posts, tmp_path):
+    build(posts, tmp_path)
+    os.utime(posts / "教育/a.md", ns=(time.time_ns(), time.time_ns() + 10**9))
+    report = build(posts, tmp_path)
+    assert (report.added, report.updated, report.deleted, report.unchanged) == (0, 1, 0, 2)
+    assert indexer.open_index(tmp_path / "index").doc_count == 3
+
+
+def test_changed_post_is_searchable_by_its_new_text(posts, tmp_path):
+    build(posts, tmp_path)
+    write_post(posts, "教育/b.md", title="双减一周年", body="<p>新增了人工智能课程。</p>")
+    assert build(posts, tmp_path).updated == 1
+    ix = indexer.open_index(tmp_path / "index")
+    assert ix.search("人工智能").total == 1
+    assert ix.search("双减政策实施").total == 0
+
+
+def test_deleted_post_is_gone_from_results(posts, tmp_path):
+    build(posts, tmp_path)
+    ix = indexer.open_index(tmp_path / "index")
+    assert ix.search("保交楼").total == 1
+    (posts / "金融/c.md").unlink()
+    report = build(posts, tmp_path)
+    assert (report.deleted, report.unchanged) == (1, 2)
+    assert ix.search("保交楼").total == 0
+
+
+def test_new_post_is_added(posts, tmp_path):
+    build(posts, tmp_path)
+    write_post(posts, "科技/d.md", title="芯片出货增长", body="<p>芯片出货量增长。</p>")
+    report = build(posts, tmp_path)
+    assert (report.added, report.unchanged) == (1, 3)
+
+
+def test_post_that_breaks_keeps_its_previous_version(posts, tmp_path):
+    build(posts, tmp_path)
+    (posts / "教育/a.md").write_text("---\ntitle: '坏掉\n---\n", encoding="utf-8")
+    report = build(posts, tmp_path)
+    assert [f.path for f in report.failed] == ["教育/a.md"]
+    assert indexer.open_index(tmp_path / "index").search("课后服务").total == 1
+
+
+def test_second_writer_gets_a_clear_error(posts, tmp_path):
+    build(posts, tmp_path)
+    with _WriterLock(tmp_path / "index"):
+        with pytest.raises(IndexLockedError, match=f"being updated by process {os.getpid()}") as info:
+            build(posts, tmp_path)
+    assert info.value.pid == os.getpid()
+    assert build(posts, tmp_path).unchanged == 3  # the lock is released
+
+
+def test_full_rebuild_switches_generation_and_searchers_follow(posts, tmp_path):
+    build(posts, tmp_path)
+    ix = indexer.open_index(tmp_path / "index")
+    old_generation = ix.generation
+    write_post(posts, "科技/d.md", title="芯片出货增长", body="<p>芯片出货量增长。</p>")
+    with ix._searcher() as old_searcher:  # a search running during the switch
+        report = build(posts, tmp_path, full=True)
+        assert old_searcher.doc_count() == 3
+    assert report.full and report.added == 4
+    assert ix.generation == old_generation + 1
+    assert ix.search("芯片").total == 1
+
+
+def test_bad_source_and_stale_analysis_are_config_errors(posts, tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        indexer.reindex(tmp_path / "missing", tmp_path / "index")
+    build(posts, tmp_path)
+    other = tmp_path / "other"
+    write_post(other, "x.md")
+    with pytest.raises(ConfigError, match="--full"):
+        indexer.reindex(other, tmp_path / "index", jobs=1)
+    userdict = tmp_path / "dict.txt"
+    userdict.write_text("课后服务 100 n\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="different text analysis"):
+        build(posts, tmp_path, user_dict=userdict)
+    assert build(posts, tmp_path, user_dict=userdict, full=True).added == 3
+    # Later runs use the dictionary stored with the index.
+    assert build(posts, tmp_path).unchanged == 3
+
+
+def test_emptied_source_is_refused(posts, tmp_path):
+    build(posts, tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for path in posts.rglob("*.md"):
+        path.unlink()
+    with pytest.raises(ConfigError, match="Refusing"):
+        build(posts, tmp_path)
+    assert indexer.open_index(tmp_path / "index").doc_count == 3
+
+
+def test_worker_processes_index_the_same_as_one_process(tmp_path):
+    root = tmp_path / "posts"
+    for i in range(80):
+        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇 课后服务", body=f"<p>第{i}篇正文，提到双减和编号{i}。</p>")
+    one = indexer.reindex(root, tmp_path / "one", jobs=1)
+    two = indexer.reindex(root, tmp_path / "two", jobs=2)
+    assert one.added == two.added == 80
+    a, b = indexer.open_index(tmp_path / "one"), indexer.open_index(tmp_path / "two")
+    for query in ("课后服务", "编号7", "第42篇"):
+        # Workers finish in any order, so equal scores may tie in another order.
+        ranked_a = sorted((h.score, h.id) for h in a.search(query, per_page=100).hits)
+        ranked_b = sorted((h.score, h.id) for h in b.search(query, per_page=100).hits)
+        assert ranked_a == ranked_b
+
+
+def test_killed_full_rebuild_leaves_the_old_index_answering(tmp_path):
+    root = tmp_path / "posts"
+    paragraph = "<p>" + "这是一段用来拖慢索引速度的普通文字，讲述城市的发展变化。" * 40 + "</p>"
+    for i in range(400):
+        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇", body=paragraph * 3)
+    index_dir = tmp_path / "index"
+    indexer.reindex(root, index_dir, jobs=1)
+    generation, _ = current_generation(index_dir)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexer", str(root), "--index", str(index_dir), "--full", "--jobs", "1", "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    new_gen = index_dir / f"gen-{generation + 1:06d}"
+    deadline = time.monotonic() + 60
+    while not any(new_gen.glob("*.toc")) and not list(new_gen.glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the rebuild finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert current_generation(index_dir)[0] == generation
+    ix = indexer.open_index(index_dir)
+    assert ix.doc_count == 400 and ix.search("第7篇").total >= 1
+    # The next run cleans up and works.
+    assert indexer.reindex(root, index_dir, jobs=1).unchanged == 400
+    assert not new_gen.exists()

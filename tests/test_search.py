@@ -1,0 +1,248 @@
+"""Search behaviour a reader notices, on the demo posts (written for these tests)."""
+
+import threading
+import time
+from datetime import date
+
+import pytest
+from bs4 import BeautifulSoup
+
+import indexer
+from indexer import QueryError
+from indexer.tokenizer import normalize
+
+from fixture_posts import write_post
+
+
+def titles(page):
+    return [BeautifulSoup(h.title, "html.parser").get_text() for h in page.hits]
+
+
+def all_articles(ix):
+    return [ix.get(hit.id) for hit in ix.search("", per_page=10_000).hits]
+
+
+def containing(ix, phrase):
+    """Ids of posts whose normalised title or text holds `phrase` verbatim (the ground truth)."""
+    norm = normalize(phrase)[0]
+    return {a.id for a in all_articles(ix) if norm in normalize(a.title)[0] or norm in normalize(a.text)[0]}
+
+
+@pytest.mark.parametrize("phrase", ["课后服务", "双减", "保交楼", "人工智能", "数字人民币", "新能源汽车", "消费券",
+                                    "芯片", "教育部", "延时服务", "作业", "集成电路"])
+def test_exact_phrase_posts_rank_above_the_rest(demo_search, phrase):
+    page = demo_search.search(phrase, per_page=100)
+    truth = containing(demo_search, phrase)
+    assert truth, phrase
+    ids = [h.id for h in page.hits]
+    assert set(ids[: len(truth)]) == truth, phrase
+    assert all(h.exact == (h.id in truth) for h in page.hits)
+
+
+def test_apart_words_are_found_but_rank_below_the_phrase(demo_search):
+    page = demo_search.search("课后服务", per_page=100)
+    exact = [h for h in page.hits if h.exact]
+    apart = [h for h in page.hits if not h.exact]
+    assert len(exact) >= 6 and apart
+    assert page.hits.index(apart[0]) == len(exact)
+    assert any("延时服务" in a for a in titles(page)[len(exact):])
+
+
+def test_traditional_and_full_width_meet_simplified(demo_search):
+    simplified = {h.id for h in demo_search.search("课后服务", per_page=100).hits if h.exact}
+    traditional = {h.id for h in demo_search.search("課後服務", per_page=100).hits if h.exact}
+    assert simplified == traditional
+    assert any("課後服務" in t for t in titles(demo_search.search("课后服务", per_page=100)))
+    full = {h.id for h in demo_search.search("ＧＤＰ").hits}
+    assert full == {h.id for h in demo_search.search("gdp").hits} == {h.id for h in demo_search.search("GDP").hits}
+    assert len(full) >= 2
+
+
+def test_context_dependent_segmentation_still_matches(tmp_path):
+    write_post(tmp_path / "posts", "a.md", title="会议首提保交楼至今", body="<p>会议首提保交楼至今已有一年。</p>")
+    indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+    assert ix.search("保交楼").total == 1
+    assert ix.search("提保").total == 1
+    assert ix.search("至").total == 1
+
+
+def test_single_character_and_latin_letter(demo_search):
+    assert demo_search.search("课").total >= 6
+    assert demo_search.search("ai").total >= 2
+
+
+def test_quoted_phrase_is_verbatim_only(demo_search):
+    quoted = demo_search.search('"课后服务"', per_page=100)
+    assert quoted.total == len(containing(demo_search, "课后服务"))
+    assert all(h.exact for h in quoted.hits)
+
+
+def test_exclusion_or_and_fields(demo_search):
+    both = containing(demo_search, "双减")
+    minus = {h.id for h in demo_search.search("双减 -课后服务", per_page=100).hits}
+    assert minus == both - containing(demo_search, "课后服务")
+    either = {h.id for h in demo_search.search("保交楼 OR 芯片", per_page=100).hits}
+    assert either == containing(demo_search, "保交楼") | containing(demo_search, "芯片")
+    in_title = demo_search.search("title:双减", per_page=100)
+    assert in_title.total >= 1 and all("双减" in t for t in titles(in_title))
+    assert {tuple(h.categories)[0] for h in demo_search.search("category:科技", per_page=100).hits} == {"科技"}
+    assert demo_search.search("author:演示财经").total >= 5
+
+
+def test_all_terms_required_then_any_term_with_a_note(demo_search):
+    both = containing(demo_search, "保交楼") & containing(demo_search, "人工智能")
+    assert both
+    page = demo_search.search("保交楼 人工智能", per_page=100)
+    assert {h.id for h in page.hits} == both and page.note is None
+    assert not containing(demo_search, "保交楼") & containing(demo_search, "芯片")
+    fallback = demo_search.search("保交楼 芯片", per_page=100)
+    assert {h.id for h in fallback.hits} == containing(demo_search, "保交楼") | containing(demo_search, "芯片")
+    assert "any of them" in fallback.note
+
+
+@pytest.mark.parametrize("query", ['"unbalanced quote', "title:", "-", '""', "OR", "OR OR 双减", "：：", "-双减 -课后"])
+def test_malformed_queries_give_results_not_tracebacks(demo_search, query):
+    page = demo_search.search(query)
+    assert page.total >= 0
+
+
+def test_too_long_query_is_a_query_error_quickly(demo_search):
+    start = time.monotonic()
+    with pytest.raises(QueryError, match="too long") as info:
+        demo_search.search("课" * 10_000)
+    assert info.value.param == "q"
+    assert time.monotonic() - start < 1
+    long_but_ok = demo_search.search("课后服务 " * 50)
+    assert long_but_ok.total >= 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [({"page": 0}, "page"), ({"page": "abc"}, "page"), ({"per_page": 0}, "per_page"), ({"sort": "bogus"}, "sort"),
+     ({"date_from": "notadate"}, "date_from"), ({"date_from": "2023-01-01", "date_to": "2022-01-01"}, "date_from")],
+)
+def test_bad_parameters_name_themselves(demo_search, kwargs, param):
+    with pytest.raises(QueryError) as info:
+        demo_search.search("双减", **kwargs)
+    assert info.value.param == param
+
+
+def test_paging_and_totals(demo_search):
+    first = demo_search.search("课", per_page=3)
+    second = demo_search.search("课", page=2, per_page=3)
+    assert first.total == second.total and first.pages == -(-first.total // 3)
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+    beyond = demo_search.search("课", page=999, per_page=3)
+    assert beyond.hits == () and beyond.total == first.total
+
+
+def test_sort_by_date_and_date_filters(demo_search):
+    page = demo_search.search("课", sort="date", per_page=100)
+    dates = [h.date for h in page.hits if h.date]
+    assert dates == sorted(dates, reverse=True)
+    ranged = demo_search.search("", date_from=date(2022, 1, 1), date_to="2022-12-31", per_page=100)
+    assert ranged.total and all(date(2022, 1, 1) <= h.date.date() <= date(2022, 12, 31) for h in ranged.hits)
+    assert sum(ranged.months.values()) == ranged.total
+    assert all(month.startswith("2022-") for month in ranged.months)
+
+
+def test_category_filter_and_facets(demo_search):
+    everything = demo_search.search("", per_page=100)
+    assert everything.facets["教育"] == sum(1 for h in everything.hits if "教育" in h.categories)
+    counts = list(everything.facets.values())
+    assert counts == sorted(counts, reverse=True)
+    education = demo_search.search("课后服务", category="教育", per_page=100)
+    assert education.total and all("教育" in h.categories for h in education.hits)
+    assert demo_search.search("课后服务", category="不存在的分类").total == 0
+
+
+def test_empty_query_lists_newest_posts(demo_search):
+    page = demo_search.search("")
+    assert page.total == demo_search.doc_count
+    dated = [h.date for h in page.hits if h.date]
+    assert dated == sorted(dated, reverse=True)
+
+
+def test_snippet_marks_matches_escapes_and_stays_short(demo_search):
+    page = demo_search.search("课后服务")
+    for hit in page.hits:
+        soup = BeautifulSoup(hit.snippet, "html.parser")
+        marks = [m.get_text() for m in soup.find_all("mark")]
+        assert marks, hit.path
+        if hit.exact:
+            assert any(normalize(m)[0] == "课后服务" for m in marks)
+        assert len(soup.get_text()) <= 3 * 120
+    script = demo_search.search("alert")
+    assert script.total >= 1
+    for hit in script.hits:
+        assert not BeautifulSoup(hit.title, "html.parser").find("script")
+        assert not BeautifulSoup(hit.snippet, "html.parser").find(["script", "img", "a"])
+
+
+def test_snippet_cuts_at_chinese_sentence_ends(tmp_path):
+    body = "<p>" + "前面的句子没有关键词。" * 30 + "这一句讲到了课后服务的安排！" + "后面的句子也没有。" * 30 + "</p>"
+    write_post(tmp_path / "posts", "a.md", body=body)
+    indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=1)
+    hit = indexer.open_index(tmp_path / "ix").search("课后服务").hits[0]
+    text = BeautifulSoup(hit.snippet, "html.parser").get_text()
+    assert text.startswith("这一句讲到了课后服务的安排！")
+
+
+def test_snippet_found_deep_in_a_long_article(tmp_path):
+    body = "<p>" + "这是很长的文章中的普通内容。" * 5000 + "</p><p>结尾处才提到保交楼项目。</p>"
+    write_post(tmp_path / "posts", "long.md", body=body)
+    indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=1)
+    hit = indexer.open_index(tmp_path / "ix").search("保交楼").hits[0]
+    assert "<mark" in hit.snippet and "结尾处才提到" in BeautifulSoup(hit.snippet, "html.parser").get_text()
+
+
+def test_overlapping_terms_are_marked_once(demo_search):
+    html = demo_search.highlight("中华人民共和国教育部发布课后服务通知", "人民共和国 共和 课后服务 服务")
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.get_text() == "中华人民共和国教育部发布课后服务通知"
+    assert [m.get_text() for m in soup.find_all("mark")] == ["人民共和国", "课后服务"]
+
+
+def test_get_more_like_and_suggest(demo_search):
+    hit = demo_search.search("保交楼").hits[0]
+    article = demo_search.get(hit.id)
+    assert "保交楼" in article.text and article.paragraphs
+    related = demo_search.more_like(hit.id, limit=3)
+    assert related and hit.id not in {r.id for r in related}
+    assert any("保交楼" in demo_search.get(r.id).text for r in related)
+    assert all("数字人民币" in t for t in demo_search.suggest("数字人民币"))
+    with pytest.raises(indexer.PostNotFoundError):
+        demo_search.get("../../etc/passwd")
+    with pytest.raises(indexer.PostNotFoundError):
+        demo_search.get("0123456789abcdef")
+
+
+def test_stats(demo_search):
+    stats = demo_search.stats()
+    assert stats.posts == demo_search.doc_count >= 25
+    assert stats.size_bytes > 0 and stats.last_reindex is not None
+    assert stats.top_categories[0][1] >= stats.top_categories[-1][1]
+
+
+def test_open_missing_index_says_run_reindex(tmp_path):
+    with pytest.raises(indexer.IndexNotFoundError, match='Run "reindex" first'):
+        indexer.open_index(tmp_path / "none")
+
+
+def test_shared_between_threads(demo_search):
+    errors = []
+
+    def worker():
+        try:
+            for query in ("课后服务", "双减", "芯片", "保交楼"):
+                assert demo_search.search(query).total
+        except Exception as exc:  # noqa: BLE001 - collected for the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
