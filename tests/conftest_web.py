@@ -2,6 +2,8 @@
 
 Built through the public API only: demo posts -> ``indexer.reindex`` -> ``webui.create_app``.
 Fixture names carry a ``web_`` prefix so they never shadow the main conftest's.
+Test modules also import the helpers below directly, which happens before pytest loads
+this module as a plugin; it has no asserts to rewrite, so: PYTEST_DONT_REWRITE.
 """
 
 import threading

@@ -1,8 +1,9 @@
 """HTML pages: search results, filters, paging, the article page, errors and escaping."""
 
-from datetime import date
-
 import pytest
+from bs4 import BeautifulSoup
+
+import indexer
 
 from conftest_web import query_of, soup_of
 from webui.pages import http_url, month_chart
@@ -69,7 +70,8 @@ def test_search_results(web_client):
         assert query_of(link["href"]) == {"q": QUERY}
         assert hit.select_one("time")["datetime"]
         assert hit.select(".hit-meta a.tag")
-        assert "来源" in hit.select_one(".feed").get_text()
+        feed = hit.select_one(".feed")
+        assert feed is None or "来源" in feed.get_text()
     assert_no_post_markup(soup)
 
 
@@ -265,6 +267,21 @@ def test_query_is_escaped_everywhere(web_client):
 
 
 @pytest.mark.parametrize(
+    ("categories", "feed", "shown"),
+    [(("教育", "示例日报"), "教育/示例日报", None), (("教育",), "示例日报", "来源：示例日报"), (("教育",), None, None)],
+)
+def test_feed_shown_when_it_adds_to_categories(web_app, categories, feed, shown):
+    hit = indexer.Hit(
+        id="0123456789abcdef", path="a.md", title="t", date=None, categories=categories,
+        author=None, feed=feed, image=None, snippet="s", score=1.0, exact=True,
+    )
+    with web_app.test_request_context():
+        html = web_app.jinja_env.get_template("_macros.html").module.hit_meta(hit)
+    feed_tag = BeautifulSoup(str(html), "html.parser").select_one(".feed")
+    assert (feed_tag.get_text() if feed_tag else None) == shown
+
+
+@pytest.mark.parametrize(
     ("url", "expected"),
     [
         ("https://example.com/a.jpg", "https://example.com/a.jpg"),
@@ -298,7 +315,7 @@ def test_article_page(web_client, web_posts):
     assert meta.select_one("time")["datetime"] == post.date.isoformat()
     assert [a.get_text() for a in meta.select("a.tag")] == list(post.categories)
     assert meta.select_one(".author").get_text() == post.author
-    if post.feed:
+    if post.feed and post.feed != "/".join(post.categories):
         assert meta.select_one(".feed").get_text() == post.feed
     paragraphs = [p.get_text() for p in soup.select(".post-body p")]
     assert paragraphs == post.paragraphs
