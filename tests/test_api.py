@@ -12,9 +12,37 @@ pytest_plugins = ["conftest_web"]
 
 QUERY = "课后服务"
 
-SEARCH_KEYS = {"ok", "query", "total", "page", "per_page", "pages", "took_ms", "sort", "note", "hits", "facets", "months"}
+SEARCH_KEYS = {
+    "ok",
+    "query",
+    "total",
+    "page",
+    "per_page",
+    "pages",
+    "took_ms",
+    "sort",
+    "note",
+    "hits",
+    "facets",
+    "months",
+}
 HIT_KEYS = {"id", "title", "url", "date", "categories", "author", "feed", "image", "snippet", "score", "exact"}
-ARTICLE_KEYS = {"ok", "id", "url", "path", "title", "date", "categories", "tags", "author", "editor", "feed", "image", "text", "paragraphs"}
+ARTICLE_KEYS = {
+    "ok",
+    "id",
+    "url",
+    "path",
+    "title",
+    "date",
+    "categories",
+    "tags",
+    "author",
+    "editor",
+    "feed",
+    "image",
+    "text",
+    "paragraphs",
+}
 ERROR_KEYS = {"ok", "error", "status"}
 
 
@@ -224,7 +252,9 @@ def test_error_messages(web_client, url, message):
     assert message in body["error"]
 
 
-@pytest.mark.parametrize("q", ['"课后服务', "课后服务)", "((", "AND", "-", "*", "\\", "课后服务 OR", "'", "\x00", "课后服务 -"])
+@pytest.mark.parametrize(
+    "q", ['"课后服务', "课后服务)", "((", "AND", "-", "*", "\\", "课后服务 OR", "'", "\x00", "课后服务 -"]
+)
 def test_malformed_queries_never_500(web_client, spec, q):
     response = web_client.get("/api/search", query_string={"q": q})
     assert response.status_code in (200, 400)

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest_web import live_server
 
 pytest_plugins = ["conftest_web"]
@@ -21,7 +20,9 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
 if CHROMIUM is None:
-    pytest.skip("Chromium is not installed (looked for /usr/bin/chromium and chromium on PATH)", allow_module_level=True)
+    pytest.skip(
+        "Chromium is not installed (looked for /usr/bin/chromium and chromium on PATH)", allow_module_level=True
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
 # Flags for a quiet, offline, sandbox-free headless Chromium (containers lack user namespaces).
@@ -106,7 +107,7 @@ def make_page(browser, base_url):
 def _load_lazy_images(page):
     """Scroll through the page so loading="lazy" thumbnails load before a full-page shot."""
     height = page.evaluate("document.documentElement.scrollHeight")
-    for y in range(0, height, 600):
+    for _ in range(0, height, 600):
         page.mouse.wheel(0, 600)
     page.wait_for_load_state("networkidle")
     page.evaluate("window.scrollTo(0, 0)")

@@ -6,13 +6,12 @@ import urllib.error
 import urllib.request
 
 import pytest
+from conftest_web import live_server, soup_of
 from flask.cli import ScriptInfo
 
 import indexer
 import webui
 from indexer import config
-
-from conftest_web import live_server, soup_of
 
 pytest_plugins = ["conftest_web"]
 
@@ -86,7 +85,9 @@ def test_missing_index_page_is_503(missing_app, url):
     assert "reindex" in message.lower()
 
 
-@pytest.mark.parametrize("url", ["/api/search?q=课后服务", "/api/article/0123456789abcdef", "/api/suggest?q=课", "/healthz"])
+@pytest.mark.parametrize(
+    "url", ["/api/search?q=课后服务", "/api/article/0123456789abcdef", "/api/suggest?q=课", "/healthz"]
+)
 def test_missing_index_json_is_503(missing_app, url):
     response = missing_app.test_client().get(url)
     assert response.status_code == 503

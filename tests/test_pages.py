@@ -2,10 +2,9 @@
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest_web import query_of, soup_of
 
 import indexer
-
-from conftest_web import query_of, soup_of
 from webui.pages import http_url, month_chart
 from webui.params import SearchArgs
 
@@ -105,6 +104,7 @@ def test_empty_query_lists_newest_posts_and_top_categories(web_client, web_posts
     facets = soup.select(".facet .facet-list li")
     assert facets
     assert soup.select_one("#facet-heading").get_text() == "热门分类"
+    assert soup.select_one("nav.sort-switch") is None
 
 
 def test_pagination_keeps_params(web_client):
@@ -141,7 +141,7 @@ def test_category_facets_filter(web_client):
     chip = filtered.select_one(".active-filters li")
     assert name in chip.get_text()
     assert query_of(chip.select_one("a")["href"]) == {"q": QUERY, "per_page": "2"}
-    assert filtered.select_one(f".facet-list strong[aria-current]").get_text() == name
+    assert filtered.select_one(".facet-list strong[aria-current]").get_text() == name
 
 
 def test_sort_switch(web_client):
@@ -272,8 +272,17 @@ def test_query_is_escaped_everywhere(web_client):
 )
 def test_feed_shown_when_it_adds_to_categories(web_app, categories, feed, shown):
     hit = indexer.Hit(
-        id="0123456789abcdef", path="a.md", title="t", date=None, categories=categories,
-        author=None, feed=feed, image=None, snippet="s", score=1.0, exact=True,
+        id="0123456789abcdef",
+        path="a.md",
+        title="t",
+        date=None,
+        categories=categories,
+        author=None,
+        feed=feed,
+        image=None,
+        snippet="s",
+        score=1.0,
+        exact=True,
     )
     with web_app.test_request_context():
         html = web_app.jinja_env.get_template("_macros.html").module.hit_meta(hit)
@@ -362,6 +371,7 @@ BAD_REQUESTS = [
     ("/?to=2024-02-30", 400, "to"),
     ("/?from=2024-05-01&to=2024-01-01", 400, "from"),
     ("/?sort=bogus", 400, "sort"),
+    ("/?category=" + "类" * 500, 400, "category"),
     ("/?q=" + "课" * 10_000, 400, "q"),
     (f"/?q={QUERY}&page=999999", 404, None),
     ("/article/0123456789abcdef", 404, None),

@@ -96,9 +96,12 @@ def make_server(index_dir, host="127.0.0.1", port=8000, threads=4):
 
 
 def serve(index_dir, host="127.0.0.1", port=8000, threads=4):
-    """Serve the web UI for an index with waitress until interrupted."""
+    """Serve the web UI for an index with waitress until interrupted (Ctrl+C).
+
+    Prints one line with the address; a missing index is not fatal (pages answer 503).
+    """
     server = make_server(index_dir, host=host, port=port, threads=threads)
-    server.print_listen("Serving zhsearch on http://{}:{}")
+    print(f"Serving zhsearch on http://{host}:{server.effective_port} (index: {index_dir}); Ctrl+C stops.", flush=True)
     try:
         server.run()
     finally:

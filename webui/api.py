@@ -80,9 +80,7 @@ def suggest():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document for this API."""
-    return current_app.response_class(
-        OPENAPI_PATH.read_bytes(), mimetype="application/json"
-    )
+    return current_app.response_class(OPENAPI_PATH.read_bytes(), mimetype="application/json")
 
 
 def hit_json(hit, q=""):

@@ -91,9 +91,7 @@ def parse_search_args(args, *, page_size=10, max_per_page=50, max_query_chars=51
     page = _whole_number(args, "page", 1, low=1)
     per_page = _whole_number(args, "per_page", page_size, low=1)
     if per_page > max_per_page:
-        raise QueryError(
-            f"per_page must be between 1 and {max_per_page}, not {per_page}.", param="per_page"
-        )
+        raise QueryError(f"per_page must be between 1 and {max_per_page}, not {per_page}.", param="per_page")
     category = args.get("category", "").strip() or None
     if category and len(category) > MAX_CATEGORY_CHARS:
         raise QueryError(
@@ -103,14 +101,10 @@ def parse_search_args(args, *, page_size=10, max_per_page=50, max_query_chars=51
     date_from = _iso_date(args, "from")
     date_to = _iso_date(args, "to")
     if date_from and date_to and date_from > date_to:
-        raise QueryError(
-            f"The date range is empty: from ({date_from}) is after to ({date_to}).", param="from"
-        )
+        raise QueryError(f"The date range is empty: from ({date_from}) is after to ({date_to}).", param="from")
     sort = args.get("sort", "").strip() or SORTS[0]
     if sort not in SORTS:
-        raise QueryError(
-            f"sort must be one of {', '.join(SORTS)}, not {_shorten(sort)!r}.", param="sort"
-        )
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {_shorten(sort)!r}.", param="sort")
     return SearchArgs(
         q=q,
         page=page,
@@ -129,8 +123,7 @@ def _whole_number(args, name, default, *, low):
         return default
     if not _DIGITS.fullmatch(raw) or len(raw) > _MAX_DIGITS or int(raw) < low:
         raise QueryError(
-            f"{name} must be a whole number from {low} to {10**_MAX_DIGITS - 1}, "
-            f"not {_shorten(raw)!r}.",
+            f"{name} must be a whole number from {low} to {10**_MAX_DIGITS - 1}, not {_shorten(raw)!r}.",
             param=name,
         )
     return int(raw)
@@ -145,9 +138,7 @@ def _iso_date(args, name):
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
-        raise QueryError(
-            f"{name} must be a date written YYYY-MM-DD, not {_shorten(raw)!r}.", param=name
-        ) from None
+        raise QueryError(f"{name} must be a date written YYYY-MM-DD, not {_shorten(raw)!r}.", param=name) from None
 
 
 def _shorten(text, limit=40):
