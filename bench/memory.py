@@ -1,6 +1,13 @@
-"""Peak resident memory of a whole process tree, sampled from a background thread."""
+"""Peak resident memory of a whole process tree, sampled from a background thread.
+
+The sampler runs in the *parent* (``bench.run``) and watches the worker subprocess
+and all its descendants, so the measured process gets no extra thread (a live thread
+would change how zhsearch starts its worker pool: forkserver instead of fork).
+The worker records wall-clock phase windows; ``phase_peaks`` matches them up.
+"""
 
 import threading
+import time
 
 import psutil
 
@@ -8,7 +15,11 @@ import psutil
 def tree_rss(proc):
     """RSS in bytes of ``proc`` plus all its live descendants (shared pages counted per process)."""
     total = 0
-    for p in [proc, *proc.children(recursive=True)]:
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for p in procs:
         try:
             total += p.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -16,34 +27,20 @@ def tree_rss(proc):
     return total
 
 
-class PeakSampler:
-    """Samples tree RSS every ``interval`` seconds and keeps the peak per named phase.
+class TreeSampler:
+    """Context manager sampling ``(time.time(), tree RSS)`` of ``pid`` every ``interval`` s."""
 
-    Use ``sampler.phase = "build"`` to attribute the following samples to a phase.
-    """
-
-    def __init__(self, pid=None, interval=0.05):
+    def __init__(self, pid, interval=0.05):
         self.proc = psutil.Process(pid)
         self.interval = interval
-        self.phase = "startup"
-        self.peaks = {}
+        self.samples = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _record(self):
-        rss = tree_rss(self.proc)
-        self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), rss)
-
     def _run(self):
         while not self._stop.is_set():
-            self._record()
+            self.samples.append((time.time(), tree_rss(self.proc)))
             self._stop.wait(self.interval)
-
-    def set_phase(self, name):
-        """Close the current phase with one last sample and start ``name``."""
-        self._record()
-        self.phase = name
-        self._record()
 
     def __enter__(self):
         self._thread.start()
@@ -52,4 +49,13 @@ class PeakSampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self._record()
+
+
+def phase_peaks(samples, phases):
+    """Peak RSS per phase, from samples and ``{phase: [start, end]}`` wall-clock windows."""
+    peaks = {}
+    for name, (start, end) in phases.items():
+        inside = [rss for t, rss in samples if start <= t <= end]
+        peaks[name] = max(inside, default=0)
+    peaks["whole run"] = max((rss for _, rss in samples), default=0)
+    return peaks

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from bench import corpus, report
+from bench.memory import TreeSampler, phase_peaks
 from bench.queries import query_set
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,12 +68,16 @@ def run_worker(system, master, workdir, plan_path):
     shutil.copytree(master, source)
     cmd = [sys.executable, "-m", "bench.worker", system, str(source), str(index_dir), str(plan_path), str(out)]
     log(f"{system}: measuring")
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    with subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        with TreeSampler(proc.pid) as sampler:
+            output, _ = proc.communicate()
     if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-1:] or ["(no stderr)"]
-        log(f"{system}: FAILED\n{proc.stderr[-3000:]}")
+        tail = output.strip().splitlines()[-1:] or ["(no output)"]
+        log(f"{system}: FAILED\n{output[-3000:]}")
         return {"error": tail[0]}
-    return json.loads(out.read_text(encoding="utf-8"))
+    result = json.loads(out.read_text(encoding="utf-8"))
+    result["peak_rss_bytes"] = phase_peaks(sampler.samples, result["phases"])
+    return result
 
 
 def run_size(n, args, paragraphs):

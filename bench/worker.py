@@ -1,7 +1,9 @@
 """Measure ONE system in its own process (so peak memory is per system).
 
 Invoked by ``bench.run`` as ``python -m bench.worker SYSTEM SOURCE INDEX PLAN OUT``;
-reads the plan JSON (queries, posts to edit) and writes the measurements as JSON.
+reads the plan JSON (queries, posts to edit) and writes the measurements as JSON,
+including the wall-clock window of each phase so the parent, which samples this
+process tree's memory, can attribute peaks to phases. No threads are started here.
 """
 
 import argparse
@@ -13,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-from bench.memory import PeakSampler
 from bench.systems import SYSTEMS
 
 
@@ -72,21 +73,42 @@ def run_queries(system, ix, queries, count):
     }
 
 
-def measure(system, source, index_dir, plan, sampler):
+class Phases:
+    """Wall-clock windows of the measurement phases, for the parent's memory sampler."""
+
+    def __init__(self):
+        self.windows = {}
+        self._current = None
+
+    def start(self, name):
+        """End the current phase (if any) and begin ``name``."""
+        now = time.time()
+        if self._current:
+            self.windows[self._current][1] = now
+        self.windows[name] = [now, now]
+        self._current = name
+
+    def stop(self):
+        """End the current phase."""
+        self.start("_end")
+        del self.windows["_end"]
+
+
+def measure(system, source, index_dir, plan, phases):
     """The full measurement sequence for one system; returns a JSON-able dict."""
     out = {"system": system.name, "n": plan["n"], "corpus_bytes": plan["corpus_bytes"]}
-    sampler.set_phase("build")
+    phases.start("build")
     report, out["build_s"], out["build_cpu_s"] = timed(system.build, source, index_dir, plan["jobs"])
     out["build_report"] = report
     out["posts_per_s"] = plan["n"] / out["build_s"]
     out["index_bytes"] = dir_bytes(index_dir)
-    sampler.set_phase("incremental")
+    phases.start("incremental")
     out["incr_noop_report"], out["incr_noop_s"], _ = timed(system.update, source, index_dir, plan["jobs"])
     edit_posts(source, plan["edits"])
     out["incr_1pct_report"], out["incr_1pct_s"], _ = timed(system.update, source, index_dir, plan["jobs"])
     out["incr_1pct_edited"] = len(plan["edits"])
     out["index_bytes_after_incr"] = dir_bytes(index_dir)
-    sampler.set_phase("query")
+    phases.start("query")
     ix, out["open_s"], _ = timed(system.open, index_dir)
     out["query"] = run_queries(system, ix, plan["queries"], plan["query_count"])
     close = getattr(ix, "close", None)
@@ -105,11 +127,12 @@ def main(argv=None):
     ap.add_argument("out")
     args = ap.parse_args(argv)
     plan = json.loads(Path(args.plan).read_text(encoding="utf-8"))
-    with PeakSampler() as sampler:
-        sampler.set_phase("import")
-        system = SYSTEMS[args.system]()
-        result = measure(system, args.source, args.index, plan, sampler)
-    result["peak_rss_bytes"] = dict(sampler.peaks)
+    phases = Phases()
+    phases.start("import")
+    system = SYSTEMS[args.system]()
+    result = measure(system, args.source, args.index, plan, phases)
+    phases.stop()
+    result["phases"] = phases.windows
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
