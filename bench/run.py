@@ -50,14 +50,16 @@ def make_plan(n, seed, master, paragraphs, args):
     """What both workers do identically: queries, the 1% of posts to edit, and settings."""
     rng = random.Random(seed + 1)
     posts = sorted(p.relative_to(master).as_posix() for p in master.rglob("*.md"))
-    picked = rng.sample(posts, max(1, round(n * EDIT_FRACTION)))
+    count = max(1, round(n * EDIT_FRACTION))
+    picked = rng.sample(posts, 2 * count)
     return {
         "n": n,
         "jobs": args.jobs,
         "corpus_bytes": corpus.corpus_bytes(master),
         "query_count": args.queries,
         "queries": query_set(seed, paragraphs),
-        "edits": [(rel, corpus.extra_paragraph(rng, paragraphs)) for rel in picked],
+        "edits": [(rel, corpus.extra_paragraph(rng, paragraphs)) for rel in picked[:count]],
+        "edits_cold": [(rel, corpus.extra_paragraph(rng, paragraphs)) for rel in picked[count:]],
     }
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -94,6 +95,14 @@ class Phases:
         del self.windows["_end"]
 
 
+def cold_update(system, source, index_dir, jobs):
+    """Run one incremental reindex in a fresh process (``bench.cold``); returns (report, seconds)."""
+    cmd = [sys.executable, "-m", "bench.cold", system.name, str(source), str(index_dir), str(jobs)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result["report"], result["s"]
+
+
 def measure(system, source, index_dir, plan, phases):
     """The full measurement sequence for one system; returns a JSON-able dict."""
     out = {"system": system.name, "n": plan["n"], "corpus_bytes": plan["corpus_bytes"]}
@@ -107,6 +116,10 @@ def measure(system, source, index_dir, plan, phases):
     edit_posts(source, plan["edits"])
     out["incr_1pct_report"], out["incr_1pct_s"], _ = timed(system.update, source, index_dir, plan["jobs"])
     out["incr_1pct_edited"] = len(plan["edits"])
+    phases.start("incremental (cold)")
+    out["cold_noop_report"], out["cold_noop_s"] = cold_update(system, source, index_dir, plan["jobs"])
+    edit_posts(source, plan["edits_cold"])
+    out["cold_1pct_report"], out["cold_1pct_s"] = cold_update(system, source, index_dir, plan["jobs"])
     out["index_bytes_after_incr"] = dir_bytes(index_dir)
     phases.start("query")
     ix, out["open_s"], _ = timed(system.open, index_dir)
