@@ -65,11 +65,18 @@ def _hit_rows(ours, base):
     return [(f"hits: {name}", (lambda r, n=name: r["query"]["hits"][n]), "info") for name in names]
 
 
+def _latency_rows(ours, base):
+    """One row per query: median latency of that query in the timed runs."""
+    names = list(((ours or {}).get("query") or (base or {}).get("query") or {}).get("median_ms_by_query", {}))
+    return [(f"median ms: {name}", (lambda r, n=name: r["query"]["median_ms_by_query"][n]), "lower")
+            for name in names]
+
+
 def table_rows(results):
     """Rows of ``(metric, zhsearch, baseline, ratio, direction)`` for one corpus size."""
     ours, base = results.get("ours"), results.get("baseline")
     rows = []
-    for label, getter, direction in ROWS + _hit_rows(ours, base):
+    for label, getter, direction in ROWS + _hit_rows(ours, base) + _latency_rows(ours, base):
         o, b = _value(getter, ours), _value(getter, base)
         rows.append((label, o, b, _ratio(o, b, direction), direction))
     return rows
