@@ -27,6 +27,7 @@ from whoosh.scoring import BM25F
 from . import tokenizer
 from .config import SNIPPET_CHARS, SNIPPET_FRAGMENTS
 from .errors import PostNotFoundError, QueryError
+from .ingest import post_id
 from .indexing import current_generation, read_meta, stored_user_dict
 from .models import Article, Hit, IndexStats, SearchPage
 from .query import exact_query, group_query, highlight_terms, match_query, parse
@@ -105,32 +106,10 @@ class SearchIndex:
         """
         started = time.perf_counter()
         page, per_page, sort = _check_paging(page, per_page, sort)
-        start = _as_datetime(date_from, "date_from", end_of_day=False)
-        end = _as_datetime(date_to, "date_to", end_of_day=True)
-        if start and end and start > end:
-            raise QueryError("date_from is after date_to.", param="date_from")
         parsed = parse(q)
-        filters = []
-        if category:
-            filters.append(wq.Term("category", category))
-        if start or end:
-            filters.append(wq.DateRange("date", start, end))
-        filter_q = wq.And(filters) if filters else None
-        mask = wq.Or([exact_query(c) for c in parsed.excluded]) if parsed.excluded else None
-        note = None
         with self._searcher() as searcher:
-            if parsed.groups:
-                required = wq.And([group_query(g, match_query, seg=self._seg) for g in parsed.groups])
-                ranked = self._ranked(searcher, required, parsed.groups, filter_q, mask, sort, all_groups=True)
-                if not ranked and len(parsed.groups) > 1:
-                    anyterm = wq.Or([group_query(g, match_query, seg=self._seg) for g in parsed.groups])
-                    ranked = self._ranked(searcher, anyterm, parsed.groups, filter_q, mask, sort, all_groups=False)
-                    if ranked:
-                        note = "No post contains all of the terms; showing posts that contain any of them."
-            else:
-                ranked = self._ranked(searcher, wq.Every(), (), filter_q, mask, "date", all_groups=True)
-            docnums = [docnum for docnum, _, _ in ranked]
-            facets, months = self._facets(searcher, docnums)
+            ranked, note = self._match(searcher, parsed, category, date_from, date_to, sort)
+            facets, months = self._facets(searcher, [docnum for docnum, _, _ in ranked])
             terms = highlight_terms(parsed, self._seg)
             first = (page - 1) * per_page
             hits = tuple(
@@ -142,6 +121,42 @@ class SearchIndex:
             facets=facets, months=months, sort=sort, note=note,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def ids(self, q="", *, category=None, date_from=None, date_to=None, sort="relevance"):
+        """Return the ids of every post matching, in result order (no snippets: cheap for scripts).
+
+        Takes the same arguments as `search` but paging.
+        """
+        _check_paging(1, 1, sort)
+        parsed = parse(q)
+        with self._searcher() as searcher:
+            ranked, _ = self._match(searcher, parsed, category, date_from, date_to, sort)
+            paths = searcher.reader().column_reader("path")  # ids derive from paths; no stored fields read
+            return [post_id(paths[docnum]) for docnum, _, _ in ranked]
+
+    def _match(self, searcher, parsed, category, date_from, date_to, sort):
+        """All posts matching a parsed query under the filters: ([(docnum, score, exact)], note)."""
+        start = _as_datetime(date_from, "date_from", end_of_day=False)
+        end = _as_datetime(date_to, "date_to", end_of_day=True)
+        if start and end and start > end:
+            raise QueryError("date_from is after date_to.", param="date_from")
+        filters = []
+        if category:
+            filters.append(wq.Term("category", category))
+        if start or end:
+            filters.append(wq.DateRange("date", start, end))
+        filter_q = wq.And(filters) if filters else None
+        mask = wq.Or([exact_query(c) for c in parsed.excluded]) if parsed.excluded else None
+        if not parsed.groups:
+            return self._ranked(searcher, wq.Every(), (), filter_q, mask, "date", all_groups=True), None
+        required = wq.And([group_query(g, match_query, seg=self._seg) for g in parsed.groups])
+        ranked = self._ranked(searcher, required, parsed.groups, filter_q, mask, sort, all_groups=True)
+        if not ranked and len(parsed.groups) > 1:
+            anyterm = wq.Or([group_query(g, match_query, seg=self._seg) for g in parsed.groups])
+            ranked = self._ranked(searcher, anyterm, parsed.groups, filter_q, mask, sort, all_groups=False)
+            if ranked:
+                return ranked, "No post contains all of the terms; showing posts that contain any of them."
+        return ranked, None
 
     def _ranked(self, searcher, query, groups, filter_q, mask, sort, all_groups):
         """All matching docs as (docnum, score, exact), in result order."""

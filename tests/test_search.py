@@ -128,6 +128,13 @@ def test_bad_parameters_name_themselves(demo_search, kwargs, param):
     assert info.value.param == param
 
 
+def test_ids_lists_every_match_in_order(demo_search):
+    page = demo_search.search("课后服务", per_page=100)
+    assert demo_search.ids("课后服务") == [h.id for h in page.hits]
+    assert demo_search.ids("课后服务", category="金融") == [
+        h.id for h in demo_search.search("课后服务", category="金融", per_page=100).hits]
+
+
 def test_paging_and_totals(demo_search):
     first = demo_search.search("课", per_page=3)
     second = demo_search.search("课", page=2, per_page=3)

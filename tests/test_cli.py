@@ -1,0 +1,94 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from indexer import cli
+from indexer.indexing import _WriterLock
+
+from fixture_posts import write_post
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def posts(tmp_path):
+    root = tmp_path / "posts"
+    write_post(root, "教育/a.md", title="课后服务覆盖全市", body="<p>全市学校开展课后服务。</p>")
+    write_post(root, "教育/b.md", title="双减一周年", body="<p>双减政策实施一年。</p>")
+    return root
+
+
+def test_reindex_prints_one_summary_line_and_exits_0(runner, posts, tmp_path):
+    result = runner.invoke(cli.reindex_command, [str(posts), "--index", str(tmp_path / "ix"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert "2 added, 0 updated, 0 deleted, 0 unchanged, 0 failed" in lines[0]
+
+
+def test_reindex_json_and_quiet(runner, posts, tmp_path):
+    index = str(tmp_path / "ix")
+    result = runner.invoke(cli.reindex_command, [str(posts), "--index", index, "--json"])
+    report = json.loads(result.output)
+    assert report["added"] == 2 and report["failed"] == []
+    quiet = runner.invoke(cli.reindex_command, [str(posts), "--index", index, "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_reindex_exit_1_lists_failures_and_indexes_the_rest(runner, posts, tmp_path):
+    (posts / "bad.md").write_bytes(b"\x00\x01binary")
+    result = runner.invoke(cli.reindex_command, [str(posts), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 1
+    assert "failed: bad.md: file contains NUL bytes" in result.output
+    assert "2 added" in result.output
+
+
+def test_reindex_exit_2_on_bad_source_or_busy_index(runner, posts, tmp_path):
+    missing = runner.invoke(cli.reindex_command, [str(tmp_path / "nope"), "--index", str(tmp_path / "ix")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    runner.invoke(cli.reindex_command, [str(posts), "--index", str(tmp_path / "ix")])
+    with _WriterLock(tmp_path / "ix"):
+        busy = runner.invoke(cli.reindex_command, [str(posts), "--index", str(tmp_path / "ix")])
+    assert busy.exit_code == 2 and "is being updated by process" in busy.output
+
+
+def test_reindex_without_source_uses_env_then_demo_posts(runner, posts, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHSEARCH_SOURCE_DIR", str(posts))
+    result = runner.invoke(cli.reindex_command, ["--index", str(tmp_path / "ix"), "--json"])
+    assert json.loads(result.output)["added"] == 2
+    monkeypatch.delenv("ZHSEARCH_SOURCE_DIR")
+    demo = runner.invoke(cli.reindex_command, ["--index", str(tmp_path / "demo"), "--json"])
+    assert json.loads(demo.output)["added"] >= 25
+
+
+def test_search_prints_ranked_results(runner, demo_index):
+    result = runner.invoke(cli.main, ["search", "课后服务", "--index", str(demo_index), "--limit", "3"])
+    assert result.exit_code == 0
+    assert "results for '课后服务'" in result.output
+    assert "\n1. " in result.output and "\n3. " in result.output and "\n4. " not in result.output
+    assert "<mark" not in result.output and "课后服务" in result.output
+
+
+def test_search_json(runner, demo_index):
+    result = runner.invoke(cli.main, ["search", "双减", "--index", str(demo_index), "--json"])
+    data = json.loads(result.output)
+    assert data["total"] >= 4 and data["hits"][0]["title"]
+
+
+def test_search_errors_are_one_line(runner, demo_index, tmp_path):
+    missing = runner.invoke(cli.main, ["search", "双减", "--index", str(tmp_path / "none")])
+    assert missing.exit_code == 1 and 'Run "reindex" first' in missing.output
+    long = runner.invoke(cli.main, ["search", "课" * 10_000, "--index", str(demo_index)])
+    assert long.exit_code == 1 and "too long" in long.output
+
+
+def test_stats(runner, demo_index):
+    result = runner.invoke(cli.main, ["stats", "--index", str(demo_index)])
+    assert result.exit_code == 0
+    assert "Posts:" in result.output and "Top categories:" in result.output
+    data = json.loads(runner.invoke(cli.main, ["stats", "--index", str(demo_index), "--json"]).output)
+    assert data["posts"] >= 25
