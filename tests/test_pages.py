@@ -349,6 +349,12 @@ def test_article_page_highlights_query(web_client, web_posts):
     assert all(query_of(a["href"]) == {"q": QUERY} for a in soup.select(".related .hit-title a"))
 
 
+def test_article_ignores_search_only_params(web_client, web_posts):
+    post = web_posts[0]
+    get_soup(web_client, f"/article/{post.id}?page=abc&sort=bogus")
+    get_soup(web_client, f"/article/{post.id}?q=" + "课" * 10_000, status=400)
+
+
 def test_article_editor_shown(web_client, web_posts):
     post = next((p for p in web_posts if p.editor), None)
     if post is None:

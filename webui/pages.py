@@ -66,7 +66,7 @@ def article(post_id):
     """One post, with the query's terms highlighted and related posts below."""
     if not POST_ID.fullmatch(post_id):
         abort(404, "No post has this id.")
-    args = request_search_args()
+    args = request_search_args(only=("q",))  # the article only uses q, for highlighting
     ix = get_index()
     post = ix.get(post_id)
     title, paragraphs = post.title, post.paragraphs

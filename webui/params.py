@@ -145,13 +145,17 @@ def _shorten(text, limit=40):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def request_search_args():
-    """Parse the current request's search parameters with the app's limits."""
+def request_search_args(only=None):
+    """Parse the current request's search parameters with the app's limits.
+
+    :param only: names of the parameters to read (e.g. ``("q",)``); others are ignored.
+    """
     from flask import current_app, request
 
+    args = request.args if only is None else {k: v for k, v in request.args.items() if k in only}
     cfg = current_app.config
     return parse_search_args(
-        request.args,
+        args,
         page_size=int(cfg["PAGE_SIZE"]),
         max_per_page=int(cfg["MAX_PER_PAGE"]),
         max_query_chars=int(cfg["MAX_QUERY_CHARS"]),
