@@ -174,6 +174,18 @@ def test_script_post_shows_text_and_runs_nothing(make_page, base_url, script_pos
     assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
 
 
+def test_month_chart_bar_filters_by_month(make_page, base_url):
+    page = make_page()
+    page.goto(f"{base_url}/?q={QUERY}")
+    bar = page.locator(".month-chart rect.bar").first
+    month = bar.locator("title").text_content().split("：")[0]
+    bar.click()
+    page.wait_for_url("**from=*")
+    assert f"from={month}-01" in page.url
+    assert page.locator(".hit").count() >= 1
+    assert all(t.startswith(month) for t in page.locator(".hit time").all_inner_texts())
+
+
 def test_search_as_you_type_suggestions(make_page, base_url):
     page = make_page()
     page.goto(base_url)
