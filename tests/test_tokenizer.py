@@ -55,3 +55,40 @@ def test_pre_analysed_values_give_the_same_tokens():
     direct_chars = [(t.text, t.pos) for t in ChineseCharAnalyzer()(text, positions=True)]
     pre_chars = [(t.text, t.pos) for t in ChineseCharAnalyzer()(char_run(norm), positions=True)]
     assert direct_chars == pre_chars
+
+
+def _texts(*roots):
+    from indexer.ingest import read_post
+    from indexer.sources import find_posts
+
+    for root in roots:
+        for source in find_posts(root):
+            post = read_post(source)
+            yield normalize(post.title)[0]
+            yield normalize(post.text)[0]
+
+
+# Domain words, some of which change how the posts are cut (提保交楼 captures 保交楼's context).
+USER_DICT = "课后服务 100 n\n保交楼 50 n\n双减\n数字人民币 20\n提保交楼 1000 v\n同比增长 10\nMU5735 5 nz\n"
+
+
+@pytest.mark.parametrize("with_user_dict", [False, True])
+def test_rjieba_cuts_exactly_like_jieba(tmp_path, demo_dir, with_user_dict):
+    """rjieba is used only because this holds: same words as jieba on every demo and shared post."""
+    pytest.importorskip("rjieba")
+    from conftest import CORPUS_DIR
+
+    from indexer.tokenizer import Segmenter
+
+    user_dict = None
+    if with_user_dict:
+        user_dict = tmp_path / "dict.txt"
+        user_dict.write_text(USER_DICT, encoding="utf-8")
+    reference, fast = Segmenter(user_dict, engine="jieba"), Segmenter(user_dict, engine="rjieba")
+    roots = [demo_dir] + ([CORPUS_DIR] if CORPUS_DIR.is_dir() else [])
+    texts = list(_texts(*roots))
+    assert len(texts) >= 50
+    for text in texts:
+        assert fast.cut(text) == reference.cut(text)
+    if with_user_dict:
+        assert "提保交楼" in fast.cut("首提保交楼至今")
