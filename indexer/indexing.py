@@ -14,8 +14,9 @@ full run builds a new generation beside the live one and switches ``CURRENT``
 only when it is complete, so searchers keep answering from the old one, and a
 run that is interrupted (Ctrl-C, kill -9) leaves the old one untouched.
 
-Reading, cleaning and analysing posts runs in worker processes; the one
-Whoosh writer in this process only files their ready-made postings.
+Big batches are split between worker processes that each read, clean,
+analyse and index their share into a Whoosh segment of their own; this
+process deletes replaced versions and commits all segments at once.
 """
 
 import errno
@@ -30,11 +31,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
 from . import tokenizer
 from .errors import ConfigError, IndexLockedError, IndexNotFoundError
 from .ingest import read_post
-from .models import Failure, Post, ReindexReport
+from .models import Failure, ReindexReport
 from .schema import build_schema
 from .sources import check_source_dir, find_posts
 
@@ -46,9 +48,6 @@ GEN_PREFIX = "gen-"
 
 # Below this many posts to analyse, worker processes cost more than they save.
 MIN_POSTS_FOR_WORKERS = 64
-
-# Posts in flight between the workers and the writer; bounds memory however big the corpus.
-MAX_IN_FLIGHT = 256
 
 # Memory Whoosh's writer may use for its posting pool before spilling a run to disk, in MB.
 WRITER_LIMIT_MB = 256
@@ -157,48 +156,141 @@ def document(post, schema, signature, seg=None):
     return {k: v for k, v in doc.items() if v is not None}
 
 
-_worker = {}
-
-
-def _init_worker(user_dict):
-    _worker["schema"] = build_schema()
-    _worker["seg"] = tokenizer.segmenter(user_dict)
-
-
-def _analyse(source):
-    """Ingest and analyse one post: (source, Post, doc) or (source, Failure, None)."""
+def _analyse(source, schema, seg):
+    """Ingest and analyse one post: (Post, doc) or (Failure, None)."""
     result = read_post(source)
     if isinstance(result, Failure):
-        return source, result, None
+        return result, None
     try:
-        return source, result, document(result, _worker["schema"], source.signature, _worker["seg"])
+        return result, document(result, schema, source.signature, seg)
     except RecursionError:
-        return source, Failure(source.relpath, "text is nested too deeply to analyse"), None
+        return Failure(source.relpath, "text is nested too deeply to analyse"), None
 
 
-def _analysed(sources, jobs, user_dict, done):
-    """Yield _analyse() results for `sources`, in worker processes when it pays."""
-    if jobs == 1 or len(sources) < MIN_POSTS_FOR_WORKERS:
-        _init_worker(user_dict)
+class _Outcome:
+    """What writing a batch of posts produced: indexed paths, failures, warnings."""
+
+    def __init__(self):
+        self.indexed = []
+        self.failed = []
+        self.warnings = []
+
+    def record(self, post):
+        if isinstance(post, Failure):
+            self.failed.append(post)
+        else:
+            self.indexed.append(post.path)
+            self.warnings.extend((post.path, w) for w in post.warnings)
+
+    def extend(self, other):
+        self.indexed += other.indexed
+        self.failed += other.failed
+        self.warnings += other.warnings
+
+
+def _write_in_process(writer, sources, existing, user_dict, done):
+    """Analyse and add posts with the one writer (small batches: no process start-up cost)."""
+    outcome = _Outcome()
+    schema, seg = writer.schema, tokenizer.segmenter(user_dict)
+    for source in sources:
+        post, doc = _analyse(source, schema, seg)
+        outcome.record(post)
+        if doc is not None:
+            (writer.update_document if source.relpath in existing else writer.add_document)(**doc)
+        done()
+    return outcome
+
+
+# Shared with forked workers: the progress counter (a multiprocessing.Value).
+_shared = {}
+
+
+def _init_segment_worker(counter):
+    _shared["counter"] = counter
+
+
+def _write_segment(task):
+    """In a worker: ingest, analyse and index a share of the posts into a segment of its own."""
+    gen_dir, sources, user_dict = task
+    ix = whoosh_index.open_dir(gen_dir)
+    # _lk=False: the parent holds the index lock, as Whoosh's own MpWriter does.
+    writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_LIMIT_MB)
+    outcome = _Outcome()
+    seg = tokenizer.segmenter(user_dict)
+    counter = _shared["counter"]
+    try:
         for source in sources:
-            yield _analyse(source)
-            done()
-        return
-    # Bounded hand-off: the pool's feeder thread blocks until the writer has
-    # taken a result, so at most MAX_IN_FLIGHT analysed posts sit in memory.
-    slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+            post, doc = _analyse(source, ix.schema, seg)
+            outcome.record(post)
+            if doc is not None:
+                writer.add_document(**doc)
+            with counter.get_lock():
+                counter.value += 1
+        segment = writer._finalize_segment() if outcome.indexed else None
+        if segment is None:
+            writer.cancel()
+    except BaseException:
+        writer.cancel()
+        raise
+    return segment, outcome
 
-    def feed():
-        for source in sources:
-            slots.acquire()
-            yield source
 
+def _write_in_workers(gen_dir, sources, jobs, user_dict, progress):
+    """Split the posts between `jobs` processes, each writing one segment; return (segments, outcome).
+
+    The whole pipeline (read, clean, analyse, index) runs in the workers, so
+    the work spreads over all cores and nothing but the finished segments'
+    descriptions comes back. Each writer spills to disk past WRITER_LIMIT_MB,
+    so memory stays bounded however many posts there are.
+    """
     context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(user_dict,)) as pool:
-        for result in pool.imap_unordered(_analyse, feed(), chunksize=8):
-            slots.release()
-            yield result
-            done()
+    counter = context.Value("l", 0)
+    shares = [(str(gen_dir), sources[i::jobs], user_dict and str(user_dict)) for i in range(jobs)]
+    with context.Pool(jobs, initializer=_init_segment_worker, initargs=(counter,)) as pool:
+        pending = pool.map_async(_write_segment, shares, chunksize=1)
+        while not pending.ready():
+            pending.wait(0.25)
+            progress(counter.value)
+        results = pending.get()
+    outcome = _Outcome()
+    for _, part in results:
+        outcome.extend(part)
+    return [segment for segment, _ in results if segment is not None], outcome
+
+
+def _commit_with_segments(writer, segments):
+    """Commit `writer` with extra segments written by workers (Whoosh's MpWriter multisegment commit)."""
+    finalsegments = writer._merge_segments(None, False, False)
+    finalsegments += segments
+    writer._close_segment()
+    writer._commit_toc(finalsegments)
+    writer._finish()
+
+
+def _write(ix, gen_dir, sources, existing, vanished, jobs, user_dict, progress):
+    """Index `sources` (replacing the versions in `existing`), delete `vanished`; commit once."""
+    counter = _Progress(progress, len(sources))
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    try:
+        if jobs > 1 and len(sources) >= MIN_POSTS_FOR_WORKERS:
+            segments, outcome = _write_in_workers(gen_dir, sources, jobs, user_dict, counter.set)
+            for path in outcome.indexed:
+                if path in existing:
+                    writer.delete_by_term("path", path)
+        else:
+            segments = None
+            outcome = _write_in_process(writer, sources, existing, user_dict, counter.step)
+        for path in vanished:
+            writer.delete_by_term("path", path)
+        if segments is None:
+            writer.commit()
+        else:
+            _commit_with_segments(writer, segments)
+    except BaseException:
+        writer.cancel()
+        raise
+    counter.set(len(sources))
+    return outcome
 
 
 # ── reindex ─────────────────────────────────────────────────────────────────
@@ -254,24 +346,9 @@ def _full(root, index_dir, generation, jobs, user_dict, progress, started):
     if user_dict is not None:
         shutil.copyfile(user_dict, gen_dir / USER_DICT_FILE)
         user_dict = gen_dir / USER_DICT_FILE
-    schema = build_schema()
-    ix = whoosh_index.create_in(gen_dir, schema)
+    ix = whoosh_index.create_in(gen_dir, build_schema())
     sources = find_posts(root)
-    counter = _Progress(progress, len(sources))
-    failed = []
-    warnings = []
-    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-    try:
-        for source, result, doc in _analysed(sources, jobs, user_dict and str(user_dict), counter.step):
-            if doc is None:
-                failed.append(result)
-                continue
-            warnings.extend((result.path, w) for w in result.warnings)
-            writer.add_document(**doc)
-        writer.commit(optimize=True)
-    except BaseException:
-        writer.cancel()
-        raise
+    outcome = _write(ix, gen_dir, sources, {}, (), jobs, user_dict, progress)
     now = datetime.now(timezone.utc).isoformat()
     _write_meta(gen_dir, {
         "generation": generation,
@@ -283,10 +360,9 @@ def _full(root, index_dir, generation, jobs, user_dict, progress, started):
     # The switch: searchers opening the index from now on see the new generation.
     _write_atomic(index_dir / CURRENT_FILE, gen_dir.name)
     _remove_stale_generations(index_dir, keep_previous=True)
-    added = len(sources) - len(failed)
     return ReindexReport(
-        added=added, failed=tuple(failed), seconds=time.monotonic() - started, full=True,
-        index_dir=str(index_dir), source_dir=str(root), generation=generation, warnings=tuple(warnings),
+        added=len(outcome.indexed), failed=tuple(outcome.failed), seconds=time.monotonic() - started, full=True,
+        index_dir=str(index_dir), source_dir=str(root), generation=generation, warnings=tuple(outcome.warnings),
     )
 
 
@@ -316,36 +392,15 @@ def _incremental(root, index_dir, generation, gen_dir, jobs, user_dict, progress
     seen = {s.relpath for s in sources}
     todo = [s for s in sources if indexed.get(s.relpath) != s.signature]
     vanished = [path for path in indexed if path not in seen]
-    counter = _Progress(progress, len(todo))
-    added = updated = 0
-    failed = []
-    warnings = []
-    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
-    try:
-        for source, result, doc in _analysed(todo, jobs, user_dict and str(user_dict), counter.step):
-            if doc is None:
-                failed.append(result)  # a previous version, if any, stays indexed
-                continue
-            warnings.extend((result.path, w) for w in result.warnings)
-            if source.relpath in indexed:
-                writer.update_document(**doc)
-                updated += 1
-            else:
-                writer.add_document(**doc)
-                added += 1
-        for path in vanished:
-            writer.delete_by_term("path", path)
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+    outcome = _write(ix, gen_dir, todo, indexed, vanished, jobs, user_dict, progress)
+    updated = sum(1 for path in outcome.indexed if path in indexed)
     meta["last_reindex"] = datetime.now(timezone.utc).isoformat()
     _write_meta(gen_dir, meta)
     return ReindexReport(
-        added=added, updated=updated, deleted=len(vanished),
-        unchanged=len(sources) - len(todo), failed=tuple(failed),
+        added=len(outcome.indexed) - updated, updated=updated, deleted=len(vanished),
+        unchanged=len(sources) - len(todo), failed=tuple(outcome.failed),
         seconds=time.monotonic() - started, full=False, index_dir=str(index_dir),
-        source_dir=str(root), generation=generation, warnings=tuple(warnings),
+        source_dir=str(root), generation=generation, warnings=tuple(outcome.warnings),
     )
 
 
@@ -390,6 +445,10 @@ class _Progress:
             callback(0, total)
 
     def step(self):
-        self.done += 1
-        if self.callback:
-            self.callback(self.done, self.total)
+        self.set(self.done + 1)
+
+    def set(self, done):
+        if done != self.done:
+            self.done = done
+            if self.callback:
+                self.callback(self.done, self.total)
