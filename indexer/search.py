@@ -118,7 +118,7 @@ class SearchIndex:
             )
         return SearchPage(
             query=q or "", total=len(ranked), page=page, per_page=per_page, hits=hits,
-            facets=facets, months=months, sort=sort, note=note,
+            facets=facets, months=months, sort=sort if parsed.groups else "date", note=note,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -166,6 +166,10 @@ class SearchIndex:
         else:
             results = searcher.search(query, limit=None, filter=filter_q, mask=mask)
         scored = [(docnum, score) for score, docnum in results.top_n]
+        if sort == "date":
+            # Whoosh sorts a missing date as the largest; undated posts belong at the end.
+            dated = self._postings_by_value(searcher)["dated"]
+            scored.sort(key=lambda item: item[0] not in dated)
         if not groups:
             return [(docnum, score or 0.0, False) for docnum, score in scored]
         exact_parts = [group_query(g, exact_query) for g in groups]
@@ -195,7 +199,7 @@ class SearchIndex:
         return facets, months
 
     def _postings_by_value(self, searcher):
-        """{field: {value: frozenset(docnums)}} for category and month, cached per index state."""
+        """{field: {value: frozenset(docnums)}} for category and month (and the dated docs), cached per index state."""
         reader = searcher.reader()
         key = (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
         cached = self._facet_cache.get(key)
@@ -206,6 +210,7 @@ class SearchIndex:
                 for term in reader.lexicon(field):
                     values[term.decode("utf-8")] = frozenset(reader.postings(field, term).all_ids())
                 cached[field] = values
+            cached["dated"] = frozenset().union(*cached["month"].values())
             self._facet_cache = {key: cached}
         return cached
 

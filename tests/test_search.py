@@ -164,11 +164,13 @@ def test_category_filter_and_facets(demo_search):
     assert demo_search.search("课后服务", category="不存在的分类").total == 0
 
 
-def test_empty_query_lists_newest_posts(demo_search):
-    page = demo_search.search("")
-    assert page.total == demo_search.doc_count
+def test_empty_query_lists_newest_posts_undated_last(demo_search):
+    page = demo_search.search("", per_page=100)
+    assert page.total == demo_search.doc_count and page.sort == "date"
     dated = [h.date for h in page.hits if h.date]
     assert dated == sorted(dated, reverse=True)
+    undated = [i for i, h in enumerate(page.hits) if h.date is None]
+    assert undated and undated == list(range(len(page.hits) - len(undated), len(page.hits)))
 
 
 def test_snippet_marks_matches_escapes_and_stays_short(demo_search):
