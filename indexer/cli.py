@@ -155,7 +155,6 @@ def serve(index_dir, host, port, threads):
     """
     from webui import serve as serve_app  # the web layer is optional for library users
 
-    click.echo(f"Serving {index_dir} on http://{host}:{port}/")
     serve_app(index_dir, host=host, port=port, threads=threads)
 
 
