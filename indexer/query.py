@@ -12,7 +12,7 @@ Language (forgiving: anything a user can type gives a result or a QueryError)::
 A term matches a post when its text occurs verbatim there (a phrase over
 character tokens: the recall guarantee), or when all of its jieba words occur
 (so `课后服务` also finds `课后作业…延时服务`). Verbatim matches are "exact" and
-rank first; see search.py.
+rank first; matching.py evaluates clauses, search.py ranks.
 """
 
 import re
@@ -31,15 +31,18 @@ FIELD_ALIASES = {
     "author": "author", "作者": "author",
 }
 
-# Word fields searched for a term without a field prefix; char fields for its verbatim phrase.
-_WORD_FIELDS = {None: ("title", "content"), "title": ("title",), "author": (), "category": ()}
-_CHAR_FIELDS = {None: ("title_c", "content_c", "meta_c"), "title": ("title_c",), "author": ("author_c",),
-                "category": ("meta_c",)}
+# Word fields searched for a term without a field prefix (or with one); char fields for its verbatim text.
+WORD_FIELDS = {None: ("title", "content"), "title": ("title",), "author": (), "category": ()}
+CHAR_FIELDS = {None: ("title_c", "content_c", "meta_c"), "title": ("title_c",), "author": ("author_c",),
+               "category": ("meta_c",)}
+
+# The word field indexing the same text as a char field.
+WORD_TWIN = {"title_c": "title", "content_c": "content"}
 
 # Words further apart than this (in word positions) get no proximity boost.
 PROXIMITY_SLOP = 8
 
-# How much a verbatim match counts over a match of the separate words.
+# How much words found next to each other count over the same words apart.
 PHRASE_BOOST = 2.0
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
@@ -124,36 +127,26 @@ def parse(text):
     return ParsedQuery(tuple(groups), tuple(excluded))
 
 
-def exact_query(clause):
-    """Whoosh query for posts where the clause's text occurs verbatim (in its fields)."""
-    chars = clause.chars
-    alternatives = [_char_phrase(field, chars) for field in _CHAR_FIELDS[clause.field]]
-    if clause.field == "category":
-        alternatives.append(wq.Term("category", clause.text.strip()))
-    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+def scoring_query(parsed, seg=None):
+    """Whoosh query whose BM25F scores order the posts that matched `parsed`.
 
-
-def match_query(clause, seg=None):
-    """Whoosh query for posts the clause matches: verbatim, or (unquoted) all its words."""
-    exact = exact_query(clause)
-    word_fields = _WORD_FIELDS[clause.field]
-    if clause.quoted or not word_fields:
-        return exact
-    words = query_words(clause.norm, seg)
-    if not words:
-        return exact
-    all_words = wq.And([_any_field(word_fields, word) for word in words])
-    branches = [wq.Or([exact], boost=PHRASE_BOOST), all_words]
-    if len(words) > 1:
-        # Proximity: the words near each other score higher than far apart.
-        branches.extend(wq.Phrase(field, words, slop=PROXIMITY_SLOP) for field in word_fields)
-    return wq.Or(branches)
-
-
-def group_query(group, build, **kwargs):
-    """Combine the alternatives of one group with OR."""
-    queries = [build(clause, **kwargs) for clause in group]
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+    Matching itself is decided by matching.DocSets; this query only ranks:
+    the clauses' words in the word fields (title boosted by the schema),
+    their proximity for clauses of several words, and characters for clauses
+    jieba finds no words in.
+    """
+    parts = []
+    for clause in parsed.positive_clauses:
+        words = query_words(clause.norm, seg)
+        fields = WORD_FIELDS[clause.field]
+        if words and fields:
+            parts.extend(wq.Term(field, word) for field in fields for word in words)
+            if len(words) > 1:
+                # Proximity: the words near each other score higher than far apart.
+                parts.extend(wq.Phrase(field, words, slop=PROXIMITY_SLOP, boost=PHRASE_BOOST) for field in fields)
+        else:
+            parts.extend(wq.Term(field, char) for field in CHAR_FIELDS[clause.field] for char in set(clause.chars))
+    return wq.Or(parts) if parts else wq.NullQuery
 
 
 def highlight_terms(parsed, seg=None):
@@ -170,15 +163,3 @@ def highlight_terms(parsed, seg=None):
             if term and term not in terms:
                 terms.append(term)
     return sorted(terms, key=len, reverse=True)
-
-
-def _char_phrase(field, chars):
-    if len(chars) == 1:
-        return wq.Term(field, chars[0])
-    return wq.Phrase(field, chars)
-
-
-def _any_field(fields, word):
-    if len(fields) == 1:
-        return wq.Term(fields[0], word)
-    return wq.Or([wq.Term(field, word) for field in fields])

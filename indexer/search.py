@@ -15,6 +15,7 @@ Whoosh's HtmlFormatter escapes the text and wraps matches in <mark>.
 import re
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, time as dtime, timezone
 from pathlib import Path
 
@@ -30,7 +31,8 @@ from .errors import PostNotFoundError, QueryError
 from .ingest import post_id
 from .indexing import current_generation, read_meta, stored_user_dict
 from .models import Article, Hit, IndexStats, SearchPage
-from .query import exact_query, group_query, highlight_terms, match_query, parse
+from .matching import DocSets
+from .query import highlight_terms, parse, scoring_query
 
 SORTS = ("relevance", "date")
 
@@ -63,6 +65,7 @@ class SearchIndex:
         self._generation = None
         self._ix = None
         self._facet_cache = {}
+        self._local = threading.local()
         self._whoosh()
 
     # ── generations ──
@@ -89,8 +92,23 @@ class SearchIndex:
     def doc_count(self):
         return self._whoosh().doc_count()
 
+    @contextmanager
     def _searcher(self):
-        return self._whoosh().searcher(weighting=BM25F())
+        """A searcher on the latest state of the index, reused by the calling thread.
+
+        Opening a Whoosh searcher opens every segment's files; a thread keeps
+        its own (Whoosh searchers are not shared between threads) and refreshes
+        it when a commit or a new generation has changed the index.
+        """
+        ix = self._whoosh()
+        cached = getattr(self._local, "searcher", None)
+        # Not Searcher.refresh(): it reuses segment readers and so misses deletions.
+        if cached is None or cached[0] is not ix or cached[1].reader().generation() != ix.latest_generation():
+            if cached is not None:
+                cached[1].close()
+            cached = (ix, ix.searcher(weighting=BM25F()))
+            self._local.searcher = cached
+        yield cached[1]
 
     # ── search ──
 
@@ -107,18 +125,22 @@ class SearchIndex:
         started = time.perf_counter()
         page, per_page, sort = _check_paging(page, per_page, sort)
         parsed = parse(q)
+        if not parsed.groups:
+            sort = "date"
         with self._searcher() as searcher:
-            ranked, note = self._match(searcher, parsed, category, date_from, date_to, sort)
-            facets, months = self._facets(searcher, [docnum for docnum, _, _ in ranked])
-            terms = highlight_terms(parsed, self._seg)
+            match, exact, note = self._match(searcher, parsed, category, date_from, date_to)
+            tables = self._tables(searcher)
             first = (page - 1) * per_page
+            ranked = self._order(searcher, parsed, match, exact, sort, first + per_page, tables)
+            terms = highlight_terms(parsed, self._seg)
             hits = tuple(
-                self._hit(searcher, docnum, score, exact, terms)
-                for docnum, score, exact in ranked[first:first + per_page]
+                self._hit(searcher, docnum, score, docnum in exact, terms)
+                for docnum, score in ranked[first:first + per_page]
             )
+            facets, months = _count(match, tables)
         return SearchPage(
-            query=q or "", total=len(ranked), page=page, per_page=per_page, hits=hits,
-            facets=facets, months=months, sort=sort if parsed.groups else "date", note=note,
+            query=q or "", total=len(match), page=page, per_page=per_page, hits=hits,
+            facets=facets, months=months, sort=sort, note=note,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -129,88 +151,77 @@ class SearchIndex:
         """
         _check_paging(1, 1, sort)
         parsed = parse(q)
+        if not parsed.groups:
+            sort = "date"
         with self._searcher() as searcher:
-            ranked, _ = self._match(searcher, parsed, category, date_from, date_to, sort)
+            match, exact, _ = self._match(searcher, parsed, category, date_from, date_to)
+            ranked = self._order(searcher, parsed, match, exact, sort, len(match), self._tables(searcher))
             paths = searcher.reader().column_reader("path")  # ids derive from paths; no stored fields read
-            return [post_id(paths[docnum]) for docnum, _, _ in ranked]
+            return [post_id(paths[docnum]) for docnum, _ in ranked]
 
-    def _match(self, searcher, parsed, category, date_from, date_to, sort):
-        """All posts matching a parsed query under the filters: ([(docnum, score, exact)], note)."""
+    def _match(self, searcher, parsed, category, date_from, date_to):
+        """(matching docnums, verbatim docnums, note) for a parsed query under the filters."""
         start = _as_datetime(date_from, "date_from", end_of_day=False)
         end = _as_datetime(date_to, "date_to", end_of_day=True)
         if start and end and start > end:
             raise QueryError("date_from is after date_to.", param="date_from")
-        filters = []
-        if category:
-            filters.append(wq.Term("category", category))
-        if start or end:
-            filters.append(wq.DateRange("date", start, end))
-        filter_q = wq.And(filters) if filters else None
-        mask = wq.Or([exact_query(c) for c in parsed.excluded]) if parsed.excluded else None
-        if not parsed.groups:
-            return self._ranked(searcher, wq.Every(), (), filter_q, mask, "date", all_groups=True), None
-        required = wq.And([group_query(g, match_query, seg=self._seg) for g in parsed.groups])
-        ranked = self._ranked(searcher, required, parsed.groups, filter_q, mask, sort, all_groups=True)
-        if not ranked and len(parsed.groups) > 1:
-            anyterm = wq.Or([group_query(g, match_query, seg=self._seg) for g in parsed.groups])
-            ranked = self._ranked(searcher, anyterm, parsed.groups, filter_q, mask, sort, all_groups=False)
-            if ranked:
-                return ranked, "No post contains all of the terms; showing posts that contain any of them."
-        return ranked, None
-
-    def _ranked(self, searcher, query, groups, filter_q, mask, sort, all_groups):
-        """All matching docs as (docnum, score, exact), in result order."""
-        if sort == "date":
-            results = searcher.search(query, limit=None, filter=filter_q, mask=mask,
-                                      sortedby="date", reverse=True, scored=False)
+        sets = DocSets(searcher, self._seg)
+        note = None
+        if parsed.groups:
+            match, exact = sets.groups(parsed.groups)
+            if not match and len(parsed.groups) > 1:
+                match, exact = sets.groups(parsed.groups, require_all=False)
+                if match:
+                    note = "No post contains all of the terms; showing posts that contain any of them."
         else:
-            results = searcher.search(query, limit=None, filter=filter_q, mask=mask)
-        scored = [(docnum, score) for score, docnum in results.top_n]
+            match, exact = sets.all_docs(), set()
+        if category:
+            match &= sets.docs(wq.Term("category", category))
+        if start or end:
+            match &= sets.docs(wq.DateRange("date", start, end))
+        for clause in parsed.excluded:
+            match -= sets.clause(clause)[1]
+        return match, exact & match, note
+
+    def _order(self, searcher, parsed, match, exact, sort, needed, tables):
+        """The first `needed` matching docs in result order, as (docnum, score).
+
+        By date: newest first, undated last. By relevance: verbatim matches,
+        then the rest; BM25F (with proximity) orders each tier.
+        """
         if sort == "date":
-            # Whoosh sorts a missing date as the largest; undated posts belong at the end.
-            dated = self._postings_by_value(searcher)["dated"]
-            scored.sort(key=lambda item: item[0] not in dated)
-        if not groups:
-            return [(docnum, score or 0.0, False) for docnum, score in scored]
-        exact_parts = [group_query(g, exact_query) for g in groups]
-        exact_q = wq.And(exact_parts) if all_groups else wq.Or(exact_parts)
-        exact = set(searcher.docs_for_query(exact_q))
-        ranked = [(docnum, score or 0.0, docnum in exact) for docnum, score in scored]
-        if sort == "relevance":
-            # Stable: BM25F order is kept inside each tier.
-            ranked.sort(key=lambda item: not item[2])
+            ordered = [(docnum, 0.0) for docnum in tables["by_date"] if docnum in match]
+            return ordered[:needed]
+        scoring = scoring_query(parsed, self._seg)
+        ranked = []
+        for tier in (exact, match - exact):
+            if len(ranked) >= needed:
+                break
+            ranked.extend(_top(searcher, scoring, tier, needed - len(ranked)))
         return ranked
 
-    def _facets(self, searcher, docnums):
-        """Category and month counts over the matching docs."""
-        postings = self._postings_by_value(searcher)
-        matched = set(docnums)
-        facets = {}
-        for name, docs in postings["category"].items():
-            count = len(docs & matched) if len(docs) > len(matched) else len(matched & docs)
-            if count:
-                facets[name] = count
-        months = {}
-        for month, docs in sorted(postings["month"].items()):
-            count = len(matched & docs)
-            if count:
-                months[month] = count
-        facets = dict(sorted(facets.items(), key=lambda item: (-item[1], item[0])))
-        return facets, months
-
-    def _postings_by_value(self, searcher):
-        """{field: {value: frozenset(docnums)}} for category and month (and the dated docs), cached per index state."""
+    def _tables(self, searcher):
+        """Per-document categories and months, and docnums by date, cached per index state."""
         reader = searcher.reader()
         key = (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
         cached = self._facet_cache.get(key)
         if cached is None:
-            cached = {}
-            for field in ("category", "month"):
-                values = {}
-                for term in reader.lexicon(field):
-                    values[term.decode("utf-8")] = frozenset(reader.postings(field, term).all_ids())
-                cached[field] = values
-            cached["dated"] = frozenset().union(*cached["month"].values())
+            size = reader.doc_count_all()
+            categories = [()] * size
+            for term in reader.lexicon("category"):
+                name = term.decode("utf-8")
+                for docnum in reader.postings("category", term).all_ids():
+                    categories[docnum] += (name,)
+            months = [None] * size
+            for term in reader.lexicon("month"):
+                for docnum in reader.postings("month", term).all_ids():
+                    months[docnum] = term.decode("utf-8")
+            dates = reader.column_reader("date")
+            live = list(reader.all_doc_ids())
+            # Newest first; undated posts (no month) last, in index order.
+            by_date = sorted((d for d in live if months[d]), key=lambda d: dates[d], reverse=True)
+            by_date += [d for d in live if not months[d]]
+            cached = {"categories": categories, "months": months, "by_date": by_date}
             self._facet_cache = {key: cached}
         return cached
 
@@ -286,13 +297,38 @@ class SearchIndex:
         meta = read_meta(self._gen_dir)
         size = sum(p.stat().st_size for p in self._gen_dir.iterdir() if p.is_file())
         with self._searcher() as searcher:
-            facets, _ = self._facets(searcher, list(searcher.reader().all_doc_ids()))
+            facets, _ = _count(set(searcher.reader().all_doc_ids()), self._tables(searcher))
         last = meta.get("last_reindex")
         return IndexStats(
             index_dir=str(self.index_dir), generation=self._generation, posts=ix.doc_count(), size_bytes=size,
             last_reindex=datetime.fromisoformat(last) if last else None, source_dir=meta.get("source_dir"),
             top_categories=tuple(list(facets.items())[:10]),
         )
+
+
+def _top(searcher, scoring, docs, limit):
+    """The `limit` best of `docs` by the scoring query, as (docnum, score); unscored docs follow."""
+    if not docs or limit <= 0:
+        return []
+    results = searcher.search(scoring, filter=docs, limit=limit)
+    top = [(docnum, float(score)) for score, docnum in results.top_n]
+    if len(top) < limit:
+        seen = {docnum for docnum, _ in top}
+        top += [(docnum, 0.0) for docnum in sorted(docs - seen)[: limit - len(top)]]
+    return top
+
+
+def _count(docs, tables):
+    """Category and month counts over `docs`: ({category: n} largest first, {month: n} in order)."""
+    categories, months = tables["categories"], tables["months"]
+    facets, per_month = {}, {}
+    for docnum in docs:
+        for name in categories[docnum]:
+            facets[name] = facets.get(name, 0) + 1
+        month = months[docnum]
+        if month:
+            per_month[month] = per_month.get(month, 0) + 1
+    return dict(sorted(facets.items(), key=lambda item: (-item[1], item[0]))), dict(sorted(per_month.items()))
 
 
 # ── highlighting ────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ in an importable module. Values may arrive pre-analysed (``WordRun``/``CharRun``
 made by worker processes) so jieba never runs twice on the same text.
 """
 
+import functools
 import hashlib
 import io
 import logging
@@ -37,7 +38,7 @@ except ImportError:  # optional speed-up; jieba itself is the fallback
 from whoosh.analysis import Token, Tokenizer
 
 # Bump when tokens change in a way that needs existing indexes rebuilt.
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "4"
 
 # OpenCC configuration: Traditional Chinese (any region) to Simplified.
 OPENCC_CONFIG = "t2s"
@@ -155,17 +156,27 @@ def normalize(text):
 
 
 def _normalize_by_char(text):
-    out = []
-    offsets = []
-    for index, char in enumerate(text):
-        folded = unicodedata.normalize("NFKC", char).lower()
-        converted = _converter.convert(folded)
-        if len(converted) == len(folded):
-            folded = converted
-        out.append(folded)
-        offsets.extend([index] * len(folded))
+    # Some characters change length under NFKC (`…` → `...`, `㈱` → `(株)`):
+    # fold them one by one to keep track of where each output character came from.
+    pieces = [_fold(char) for char in text]
+    folded = "".join(pieces)
+    simplified = _converter.convert(folded)
+    if len(simplified) != len(folded):
+        simplified = "".join(_simplify(piece) for piece in pieces)
+    offsets = [index for index, piece in enumerate(pieces) for _ in piece]
     offsets.append(len(text))
-    return "".join(out), offsets
+    return simplified, offsets
+
+
+@functools.lru_cache(maxsize=65536)
+def _fold(char):
+    return unicodedata.normalize("NFKC", char).lower()
+
+
+@functools.lru_cache(maxsize=65536)
+def _simplify(piece):
+    converted = _converter.convert(piece)
+    return converted if len(converted) == len(piece) else piece
 
 
 def original_span(offsets, start, end):
