@@ -89,8 +89,12 @@ def format_table(results):
         r = "n/a" if ratio is None else f"{ratio:.2f}x"
         lines.append(f"| {label} | {_fmt(o)} | {_fmt(b)} | {r} | {ARROW[direction]} |")
     for name in ("ours", "baseline"):
-        if results.get(name, {}).get("error"):
-            lines.append(f"\n{name} FAILED: {results[name]['error']}")
+        result = results.get(name) or {}
+        if result.get("error"):
+            lines.append(f"\n{name} FAILED: {result['error']}")
+        for key in ("cold_noop_report", "cold_1pct_report"):
+            if isinstance(result.get(key), dict) and result[key].get("error"):
+                lines.append(f"\n{name} {key.removesuffix('_report')} FAILED: {result[key]['error']}")
     return "\n".join(lines)
 
 

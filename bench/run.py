@@ -11,6 +11,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -84,8 +85,9 @@ def run_worker(system, master, workdir, plan_path):
 
 def run_size(n, args, paragraphs):
     """Generate a corpus of ``n`` posts and measure the selected systems on it."""
-    workdir = OUT / f"n{n}-seed{args.seed}"
-    shutil.rmtree(workdir, ignore_errors=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    # Unique per run: two runs at once (same N and seed) must not share files.
+    workdir = Path(tempfile.mkdtemp(prefix=f"n{n}-seed{args.seed}-", dir=OUT))
     master = workdir / "corpus"
     log(f"N={n}: generating corpus in {master}")
     corpus.generate(master, n, args.seed)
@@ -94,7 +96,9 @@ def run_size(n, args, paragraphs):
     plan_path.write_text(json.dumps(plan, ensure_ascii=False, indent=1), encoding="utf-8")
     systems = [args.only] if args.only else ["ours", "baseline"]
     results = {s: run_worker(s, master, workdir, plan_path) for s in systems}
-    if not args.keep:
+    if args.keep:
+        log(f"N={n}: kept {workdir}")
+    else:
         shutil.rmtree(workdir, ignore_errors=True)
     return {"n": n, "seed": args.seed, "queries": plan["queries"], "results": results}
 

@@ -98,7 +98,11 @@ class Phases:
 def cold_update(system, source, index_dir, jobs):
     """Run one incremental reindex in a fresh process (``bench.cold``); returns (report, seconds)."""
     cmd = [sys.executable, "-m", "bench.cold", system.name, str(source), str(index_dir), str(jobs)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines() or ["(no stderr)"]
+        print(proc.stderr[-3000:], file=sys.stderr)
+        return {"error": lines[-1]}, None
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     return result["report"], result["s"]
 
