@@ -37,7 +37,7 @@ from . import tokenizer
 from .errors import ConfigError, IndexLockedError, IndexNotFoundError
 from .ingest import read_post
 from .models import Failure, ReindexReport
-from .schema import build_schema
+from .schema import CHAR_FIELDS, build_schema
 from .sources import check_source_dir, find_posts
 
 CURRENT_FILE = "CURRENT"
@@ -50,7 +50,7 @@ GEN_PREFIX = "gen-"
 MIN_POSTS_FOR_WORKERS = 64
 
 # Memory Whoosh's writer may use for its posting pool before spilling a run to disk, in MB.
-WRITER_LIMIT_MB = 256
+WRITER_LIMIT_MB = 128
 
 
 # ── index folder ────────────────────────────────────────────────────────────
@@ -123,25 +123,30 @@ class _WriterLock:
 # ── analysis (runs in worker processes) ─────────────────────────────────────
 
 
+def normalized_fields(title, body, categories, tags, author):
+    """The normalised text behind each char field."""
+    return {
+        "title_c": tokenizer.normalize(title)[0],
+        "content_c": tokenizer.normalize(body)[0],
+        "meta_c": tokenizer.normalize(" ".join((*categories, *tags, author or "")))[0],
+        "author_c": tokenizer.normalize(author or "")[0],
+    }
+
+
 def document(post, schema, signature, seg=None):
     """Return Whoosh add_document() fields for a Post, with text fields pre-analysed."""
-    title_norm, _ = tokenizer.normalize(post.title)
-    body_norm, _ = tokenizer.normalize(post.text)
-    meta_norm, _ = tokenizer.normalize(" ".join((*post.categories, *post.tags, post.author or "")))
-    author_norm, _ = tokenizer.normalize(post.author or "")
+    norms = normalized_fields(post.title, post.text, post.categories, post.tags, post.author)
     date = post.date.astimezone(timezone.utc).replace(tzinfo=None) if post.date else None
     doc = {
         "id": post.id,
         "path": post.path,
         "sig": signature,
         "sha256": post.sha256,
-        "title": schema["title"].postings(tokenizer.word_run(title_norm, seg)),
+        "title": schema["title"].postings(tokenizer.word_run(norms["title_c"], seg)),
         "_stored_title": post.title,
-        "title_c": schema["title_c"].postings(tokenizer.char_run(title_norm)),
-        "content": schema["content"].postings(tokenizer.word_run(body_norm, seg)),
-        "content_c": schema["content_c"].postings(tokenizer.char_run(body_norm)),
-        "meta_c": schema["meta_c"].postings(tokenizer.char_run(meta_norm)),
-        "author_c": schema["author_c"].postings(tokenizer.char_run(author_norm)),
+        "content": schema["content"].postings(tokenizer.word_run(norms["content_c"], seg)),
+        **{field: schema[field].postings(tokenizer.char_run(norm)) for field, norm in norms.items()},
+        "chars": "\n".join(tokenizer.char_run(norms[field]) for field in CHAR_FIELDS).encode("utf-8"),
         "category": ",".join(c.replace(",", " ") for c in post.categories) or None,
         "_stored_category": list(post.categories),
         "month": date.strftime("%Y-%m") if date else None,

@@ -9,29 +9,46 @@ Verbatim checks are the costly part, so they are done as rarely as possible:
 
 - a clause that is one jieba word is verbatim wherever that word was indexed
   as a word or sub-word, which is nearly every post with its characters;
-- the remaining candidates (posts with all the characters) are checked with
-  their character positions, read straight from the posting lists, instead of
-  Whoosh's span queries, which build span objects for every candidate.
+- the remaining candidates (posts with all the characters) are checked by a
+  substring search in their char tokens, which the SearchIndex keeps in
+  memory once read; Whoosh's span queries over positions cost ~100x more.
+
+Posting lists are read a block at a time (`_blocks`), not a posting at a
+time through Whoosh's matcher interface: a set of docnums is built from each
+decoded block of ids, which is several times faster for the long lists of
+common characters.
 """
 
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import TermNotFound
 
 from .query import CHAR_FIELDS, WORD_FIELDS, WORD_TWIN
 from .tokenizer import query_words
 
 
 class DocSets:
-    """Docnum sets for the clauses of queries, over one searcher (memoised per clause)."""
+    """Docnum sets for the clauses of queries, over one searcher (memoised per term and clause)."""
 
-    def __init__(self, searcher, seg):
+    def __init__(self, searcher, seg, char_text):
+        """:param char_text: ``char_text(docnum, field)`` → the char tokens of a post's field, as one string."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.seg = seg
+        self.char_text = char_text
         self._clauses = {}
+        self._terms = {}
 
     def docs(self, query):
         """All docnums matching a Whoosh query (deleted ones excluded)."""
         return set(self.searcher.docs_for_query(query))
+
+    def term(self, field, text):
+        """All live docnums having `text` in `field`."""
+        key = (field, text)
+        if key not in self._terms:
+            self._terms[key] = _term_docs(self.reader, field, text)
+        return self._terms[key]
 
     def all_docs(self):
         return set(self.reader.all_doc_ids())
@@ -66,57 +83,71 @@ class DocSets:
         words = [] if clause.quoted else query_words(clause.norm, self.seg)
         exact = set()
         if clause.field == "category":
-            exact |= self.docs(wq.Term("category", clause.text.strip()))
+            exact |= self.term("category", clause.text.strip())
         for field in CHAR_FIELDS[clause.field]:
             exact |= self._verbatim(field, chars, words)
         word_fields = WORD_FIELDS[clause.field]
         if clause.quoted or not words or not word_fields:
             return exact, exact
-        all_words = wq.And([_any_field(word_fields, word) for word in words])
-        return exact | self.docs(all_words), exact
+        all_words = None
+        for word in words:
+            having = set().union(*(self.term(field, word) for field in word_fields))
+            all_words = having if all_words is None else all_words & having
+            if not all_words:
+                break
+        return exact | all_words, exact
 
     def _verbatim(self, field, chars, words):
         """Docnums where `chars` occur consecutively in char field `field`."""
         if len(chars) == 1:
-            return self.docs(wq.Term(field, chars[0]))
-        if not all(self.reader.doc_frequency(field, c) for c in set(chars)):
-            return set()
-        candidates = self.docs(wq.And([wq.Term(field, c) for c in set(chars)]))
+            return self.term(field, chars[0])
+        sets = sorted((self.term(field, c) for c in set(chars)), key=len)
+        candidates = set(sets[0]).intersection(*sets[1:])
         known = set()
         twin = WORD_TWIN.get(field)
-        if twin and len(words) == 1 and "".join(words) == "".join(chars):
+        if twin and candidates and len(words) == 1 and "".join(words) == "".join(chars):
             # A word (or search-mode sub-word) in the twin word field is the same text verbatim.
-            known = candidates & self.docs(wq.Term(twin, words[0]))
-        return known | self._phrase(field, chars, sorted(candidates - known))
+            known = candidates & self.term(twin, words[0])
+        return known | self._phrase(field, chars, candidates - known)
 
     def _phrase(self, field, chars, candidates):
-        """Those of `candidates` (sorted) in which `chars` stand at consecutive positions."""
-        found = set()
-        if not candidates:
-            return found
-        distinct = list(dict.fromkeys(chars))
-        matchers = {c: self.reader.postings(field, c) for c in distinct}
-        # Check the rarest characters first: they rule a candidate out soonest.
-        order = sorted(distinct, key=lambda c: self.reader.doc_frequency(field, c))
-        offsets = {c: [i for i, x in enumerate(chars) if x == c] for c in distinct}
-        for docnum in candidates:
-            starts = None
-            for char in order:
-                matcher = matchers[char]
-                if matcher.id() < docnum:
-                    matcher.skip_to(docnum)
-                positions = matcher.value_as("positions")
-                for offset in offsets[char]:
-                    shifted = {p - offset for p in positions}
-                    starts = shifted if starts is None else starts & shifted
-                if not starts:
-                    break
-            if starts:
-                found.add(docnum)
-        return found
+        """Those of `candidates` in whose char tokens `chars` stand together."""
+        needle = "".join(chars)
+        char_text = self.char_text
+        return {docnum for docnum in candidates if needle in char_text(docnum, field)}
 
 
-def _any_field(fields, word):
-    if len(fields) == 1:
-        return wq.Term(fields[0], word)
-    return wq.Or([wq.Term(field, word) for field in fields])
+def _blocks(leaf, field, text, values=False):
+    """Yield (ids, values or None) for each posting block of a term in one segment (none if absent)."""
+    try:
+        matcher = leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
+    except TermNotFound:
+        return
+    if isinstance(matcher, W3LeafMatcher):
+        # Whoosh's own block decoding, without its per-posting method calls.
+        while matcher.is_active():
+            matcher._read_ids()
+            if values:
+                matcher._read_values()
+            yield matcher._ids, matcher._values if values else None
+            matcher._next_block()
+        return
+    ids, vals = [], []
+    while matcher.is_active():  # short lists inlined in the term index
+        ids.append(matcher.id())
+        vals.append(matcher.value() if values else None)
+        matcher.next()
+    yield ids, vals if values else None
+
+
+def _term_docs(reader, field, text):
+    """Live docnums of a term, across segments."""
+    docs = set()
+    for leaf, base in reader.leaf_readers():
+        deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
+        for ids, _ in _blocks(leaf, field, text):
+            if base or deleted:
+                docs.update(base + d for d in ids if d not in deleted)
+            else:
+                docs.update(ids)
+    return docs

@@ -137,11 +137,12 @@ def scoring_query(parsed, seg=None):
     """
     parts = []
     for clause in parsed.positive_clauses:
+        # Quoted clauses match only verbatim, but their words still rank best.
         words = query_words(clause.norm, seg)
         fields = WORD_FIELDS[clause.field]
         if words and fields:
             parts.extend(wq.Term(field, word) for field in fields for word in words)
-            if len(words) > 1:
+            if len(words) > 1 and not clause.quoted:
                 # Proximity: the words near each other score higher than far apart.
                 parts.extend(wq.Phrase(field, words, slop=PROXIMITY_SLOP, boost=PHRASE_BOOST) for field in fields)
         else:

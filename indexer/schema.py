@@ -1,19 +1,23 @@
 """The one Whoosh schema zhsearch indexes with.
 
 Each text is indexed twice: as jieba words (``title``, ``content``: BM25F and
-proximity) and as characters with positions (``title_c``, ``content_c``: exact
-phrases, the recall guarantee; see tokenizer.py). Only ``body`` and the
+proximity) and as characters (``title_c``, ``content_c``: the candidates for
+verbatim matches, the recall guarantee; see tokenizer.py and matching.py). Only ``body`` and the
 metadata are stored; ``path`` and ``sig`` are columns so that `reindex` reads
 every post's signature without loading stored documents.
 """
 
 from whoosh.util.text import utf8encode
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from .tokenizer import ChineseAnalyzer, ChineseCharAnalyzer
 
 # A title match counts this many times a body match.
 TITLE_BOOST = 3.0
+
+# The char fields whose char tokens the `chars` column keeps, in this order, one per line.
+CHAR_FIELDS = ("title_c", "content_c", "meta_c", "author_c")
 
 # Categories and author describe a post; matching them counts less than its text.
 META_BOOST = 0.5
@@ -57,9 +61,13 @@ def build_schema():
         title=ChineseText(analyzer=words, stored=True, field_boost=TITLE_BOOST),
         title_c=ChineseText(analyzer=chars, phrase=True, field_boost=TITLE_BOOST),
         content=ChineseText(analyzer=words),
-        content_c=ChineseText(analyzer=chars, phrase=True),
-        meta_c=ChineseText(analyzer=chars, phrase=True, field_boost=META_BOOST),  # categories, tags, author
-        author_c=ChineseText(analyzer=chars, phrase=True),
+        # Verbatim checks search the char text itself (matching.py), so only the
+        # title keeps positions (for suggestions); the others just count.
+        content_c=ChineseText(analyzer=chars, phrase=False),
+        meta_c=ChineseText(analyzer=chars, phrase=False, field_boost=META_BOOST),  # categories, tags, author
+        author_c=ChineseText(analyzer=chars, phrase=False),
+        # The char tokens of CHAR_FIELDS as UTF-8 lines: verbatim checks search them (matching.py).
+        chars=COLUMN(VarBytesColumn()),
         category=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
         month=ID(),  # "YYYY-MM" of the date, for the per-month histogram
         date=DATETIME(stored=True, sortable=True),

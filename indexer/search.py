@@ -30,6 +30,7 @@ from .config import SNIPPET_CHARS, SNIPPET_FRAGMENTS
 from .errors import PostNotFoundError, QueryError
 from .ingest import post_id
 from .indexing import current_generation, read_meta, stored_user_dict
+from .schema import CHAR_FIELDS
 from .models import Article, Hit, IndexStats, SearchPage
 from .matching import DocSets
 from .query import highlight_terms, parse, scoring_query
@@ -65,6 +66,7 @@ class SearchIndex:
         self._generation = None
         self._ix = None
         self._facet_cache = {}
+        self._texts, self._texts_key = {}, None  # docnum -> {char field: char tokens}
         self._local = threading.local()
         self._whoosh()
 
@@ -165,7 +167,7 @@ class SearchIndex:
         end = _as_datetime(date_to, "date_to", end_of_day=True)
         if start and end and start > end:
             raise QueryError("date_from is after date_to.", param="date_from")
-        sets = DocSets(searcher, self._seg)
+        sets = DocSets(searcher, self._seg, self._char_texts(searcher))
         note = None
         if parsed.groups:
             match, exact = sets.groups(parsed.groups)
@@ -176,9 +178,12 @@ class SearchIndex:
         else:
             match, exact = sets.all_docs(), set()
         if category:
-            match &= sets.docs(wq.Term("category", category))
+            match &= sets.term("category", category)
         if start or end:
-            match &= sets.docs(wq.DateRange("date", start, end))
+            tables = self._tables(searcher)
+            dates, months = tables["dates"], tables["months"]
+            low, high = start or datetime.min, end or datetime.max
+            match = {d for d in match if months[d] and low <= dates[d] <= high}
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
         return match, exact & match, note
@@ -200,6 +205,25 @@ class SearchIndex:
             ranked.extend(_top(searcher, scoring, tier, needed - len(ranked)))
         return ranked
 
+    def _char_texts(self, searcher):
+        """``char_text(docnum, field)`` for verbatim checks: the `chars` column, decoded once per index state."""
+        reader = searcher.reader()
+        key = (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+        with self._lock:
+            if self._texts_key != key:
+                self._texts, self._texts_key = {}, key
+            texts = self._texts
+        column = reader.column_reader("chars")
+        slot = {field: i for i, field in enumerate(CHAR_FIELDS)}
+
+        def char_text(docnum, field):
+            lines = texts.get(docnum)
+            if lines is None:
+                lines = texts[docnum] = column[docnum].decode("utf-8").split("\n")
+            return lines[slot[field]]
+
+        return char_text
+
     def _tables(self, searcher):
         """Per-document categories and months, and docnums by date, cached per index state."""
         reader = searcher.reader()
@@ -216,12 +240,13 @@ class SearchIndex:
             for term in reader.lexicon("month"):
                 for docnum in reader.postings("month", term).all_ids():
                     months[docnum] = term.decode("utf-8")
-            dates = reader.column_reader("date")
+            column = reader.column_reader("date")
+            dates = [column[d] if months[d] else None for d in range(size)]  # a missing date reads as a default
             live = list(reader.all_doc_ids())
-            # Newest first; undated posts (no month) last, in index order.
-            by_date = sorted((d for d in live if months[d]), key=lambda d: dates[d], reverse=True)
-            by_date += [d for d in live if not months[d]]
-            cached = {"categories": categories, "months": months, "by_date": by_date}
+            # Newest first; undated posts last, in index order.
+            by_date = sorted((d for d in live if dates[d] is not None), key=dates.__getitem__, reverse=True)
+            by_date += [d for d in live if dates[d] is None]
+            cached = {"categories": categories, "months": months, "by_date": by_date, "dates": dates}
             self._facet_cache = {key: cached}
         return cached
 

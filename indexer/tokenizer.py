@@ -38,7 +38,7 @@ except ImportError:  # optional speed-up; jieba itself is the fallback
 from whoosh.analysis import Token, Tokenizer
 
 # Bump when tokens change in a way that needs existing indexes rebuilt.
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 
 # OpenCC configuration: Traditional Chinese (any region) to Simplified.
 OPENCC_CONFIG = "t2s"
