@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from . import tokenizer
@@ -46,11 +47,20 @@ META_FILE = "zhsearch.json"
 USER_DICT_FILE = "userdict.txt"
 GEN_PREFIX = "gen-"
 
-# Below this many posts to analyse, worker processes cost more than they save.
+# Below this many posts, one writer in this process indexes them (no worker start-up,
+# no new segment); from this many on, workers (or, with one job, this process) write segments.
 MIN_POSTS_FOR_WORKERS = 64
 
-# Memory Whoosh's writer may use for its posting pool before spilling a run to disk, in MB.
-WRITER_LIMIT_MB = 128
+# Posts per segment written by a worker; bounds a worker's memory (its postings
+# stay in memory until the segment is written) and the number of segments.
+SEGMENT_DOCS = 1000
+
+# Memory Whoosh's writer may use for its posting pool before spilling a run to
+# disk, in MB; set above what SEGMENT_DOCS posts need, so it never spills.
+WRITER_LIMIT_MB = 512
+
+# Small segments (fewer than SEGMENT_DOCS posts) tolerated before they are merged.
+MAX_SMALL_SEGMENTS = 8
 
 
 # ── index folder ────────────────────────────────────────────────────────────
@@ -210,47 +220,82 @@ def _write_in_process(writer, sources, existing, user_dict, done):
 _shared = {}
 
 
+class _CallbackCounter:
+    """In-process stand-in for the workers' shared multiprocessing.Value counter."""
+
+    def __init__(self, callback):
+        self.callback = callback
+        self._value = 0
+        self._lock = threading.Lock()
+
+    def get_lock(self):
+        return self._lock
+
+    @property
+    def value(self):
+        return self._value
+
+    @value.setter
+    def value(self, value):
+        self._value = value
+        self.callback(value)
+
+
 def _init_segment_worker(counter):
     _shared["counter"] = counter
 
 
 def _write_segment(task):
-    """In a worker: ingest, analyse and index a share of the posts into a segment of its own."""
+    """In a worker: ingest, analyse and index a share of the posts into segments of its own.
+
+    A new segment starts every SEGMENT_DOCS posts: Whoosh keeps a segment's
+    postings in memory until it is written, and spilling them to disk and
+    merging them back costs more than writing several segments.
+    """
     gen_dir, sources, user_dict = task
     ix = whoosh_index.open_dir(gen_dir)
-    # _lk=False: the parent holds the index lock, as Whoosh's own MpWriter does.
-    writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_LIMIT_MB)
     outcome = _Outcome()
     seg = tokenizer.segmenter(user_dict)
     counter = _shared["counter"]
-    try:
-        for source in sources:
-            post, doc = _analyse(source, ix.schema, seg)
-            outcome.record(post)
-            if doc is not None:
-                writer.add_document(**doc)
-            with counter.get_lock():
-                counter.value += 1
-        segment = writer._finalize_segment() if outcome.indexed else None
-        if segment is None:
+    segments = []
+    for start in range(0, len(sources), SEGMENT_DOCS):
+        # _lk=False: the parent holds the index lock, as Whoosh's own MpWriter does.
+        writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_LIMIT_MB)
+        try:
+            added = 0
+            for source in sources[start:start + SEGMENT_DOCS]:
+                post, doc = _analyse(source, ix.schema, seg)
+                outcome.record(post)
+                if doc is not None:
+                    writer.add_document(**doc)
+                    added += 1
+                with counter.get_lock():
+                    counter.value += 1
+            if added:
+                segments.append(writer._finalize_segment())
+            else:
+                writer.cancel()
+        except BaseException:
             writer.cancel()
-    except BaseException:
-        writer.cancel()
-        raise
-    return segment, outcome
+            raise
+    return segments, outcome
 
 
 def _write_in_workers(gen_dir, sources, jobs, user_dict, progress):
-    """Split the posts between `jobs` processes, each writing one segment; return (segments, outcome).
+    """Split the posts between `jobs` processes writing segments; return (segments, outcome).
 
     The whole pipeline (read, clean, analyse, index) runs in the workers, so
     the work spreads over all cores and nothing but the finished segments'
-    descriptions comes back. Each writer spills to disk past WRITER_LIMIT_MB,
-    so memory stays bounded however many posts there are.
+    descriptions comes back. With one job the same runs in this process.
     """
+    task = (str(gen_dir), sources, user_dict and str(user_dict))
+    if jobs == 1:
+        _init_segment_worker(_CallbackCounter(progress))
+        segments, outcome = _write_segment(task)
+        return segments, outcome
     context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
     counter = context.Value("l", 0)
-    shares = [(str(gen_dir), sources[i::jobs], user_dict and str(user_dict)) for i in range(jobs)]
+    shares = [(task[0], sources[i::jobs], task[2]) for i in range(jobs)]
     with context.Pool(jobs, initializer=_init_segment_worker, initargs=(counter,)) as pool:
         pending = pool.map_async(_write_segment, shares, chunksize=1)
         while not pending.ready():
@@ -260,14 +305,36 @@ def _write_in_workers(gen_dir, sources, jobs, user_dict, progress):
     outcome = _Outcome()
     for _, part in results:
         outcome.extend(part)
-    return [segment for segment, _ in results if segment is not None], outcome
+    return [segment for segments, _ in results for segment in segments], outcome
+
+
+def _merge_small_segments(writer, segments):
+    """Whoosh merge policy: fold the small segments incremental runs leave into the new one.
+
+    Whoosh's default (MERGE_SMALL) would, with a few dozen segments of
+    SEGMENT_DOCS posts, merge nearly all of them in one incremental run.
+    Here segments of SEGMENT_DOCS or more stay as they are, and the small
+    ones are merged once there are MAX_SMALL_SEGMENTS of them, so an
+    incremental run costs about what it indexes.
+    """
+    small = [s for s in segments if s.doc_count_all() < SEGMENT_DOCS]
+    if len(small) < MAX_SMALL_SEGMENTS:
+        return segments
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in small]
 
 
 def _commit_with_segments(writer, segments):
     """Commit `writer` with extra segments written by workers (Whoosh's MpWriter multisegment commit)."""
-    finalsegments = writer._merge_segments(None, False, False)
+    finalsegments = writer._merge_segments(_merge_small_segments, False, False)
     finalsegments += segments
-    writer._close_segment()
+    if writer._added:
+        finalsegments.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
     writer._commit_toc(finalsegments)
     writer._finish()
 
@@ -277,7 +344,7 @@ def _write(ix, gen_dir, sources, existing, vanished, jobs, user_dict, progress):
     counter = _Progress(progress, len(sources))
     writer = ix.writer(limitmb=WRITER_LIMIT_MB)
     try:
-        if jobs > 1 and len(sources) >= MIN_POSTS_FOR_WORKERS:
+        if len(sources) >= MIN_POSTS_FOR_WORKERS:
             segments, outcome = _write_in_workers(gen_dir, sources, jobs, user_dict, counter.set)
             for path in outcome.indexed:
                 if path in existing:
@@ -288,7 +355,7 @@ def _write(ix, gen_dir, sources, existing, vanished, jobs, user_dict, progress):
         for path in vanished:
             writer.delete_by_term("path", path)
         if segments is None:
-            writer.commit()
+            writer.commit(mergetype=_merge_small_segments)
         else:
             _commit_with_segments(writer, segments)
     except BaseException:

@@ -147,7 +147,13 @@ def scoring_query(parsed, seg=None):
                 parts.extend(wq.Phrase(field, words, slop=PROXIMITY_SLOP, boost=PHRASE_BOOST) for field in fields)
         else:
             parts.extend(wq.Term(field, char) for field in CHAR_FIELDS[clause.field] for char in set(clause.chars))
-    return wq.Or(parts) if parts else wq.NullQuery
+    if not parts:
+        return wq.NullQuery
+    scoring = wq.Or(parts)
+    # Whoosh preloads and scores every match of an Or on segments of up to 5,000
+    # posts; a union of matchers lets the top-N collector skip low-scoring blocks.
+    scoring.matcher_type = wq.Or.DEFAULT_MATCHER
+    return scoring
 
 
 def highlight_terms(parsed, seg=None):

@@ -168,3 +168,28 @@ def test_killed_full_rebuild_leaves_the_old_index_answering(tmp_path):
     # The next run cleans up and works.
     assert indexer.reindex(root, index_dir, jobs=1).unchanged == 400
     assert not new_gen.exists()
+
+
+def _segment_count(index_dir):
+    from whoosh.index import open_dir
+
+    with open_dir(current_generation(index_dir)[1]).reader() as reader:
+        return len(list(reader.leaf_readers()))
+
+
+def test_segments_stay_few_over_many_incremental_runs(tmp_path, monkeypatch):
+    from indexer import indexing
+
+    monkeypatch.setattr(indexing, "SEGMENT_DOCS", 20)
+    root = tmp_path / "posts"
+    for i in range(100):
+        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇", body=f"<p>编号{i}的正文。</p>")
+    indexer.reindex(root, tmp_path / "index", jobs=1)
+    assert _segment_count(tmp_path / "index") == 5
+    for round_ in range(3 * indexing.MAX_SMALL_SEGMENTS):
+        write_post(root, f"feed/{round_:03d}.md", title=f"第{round_}篇", body=f"<p>第{round_}轮改过的正文。</p>")
+        assert indexer.reindex(root, tmp_path / "index", jobs=1).updated == 1
+        assert _segment_count(tmp_path / "index") <= 5 + indexing.MAX_SMALL_SEGMENTS
+    ix = indexer.open_index(tmp_path / "index")
+    assert ix.doc_count == 100
+    assert ix.search("轮改过的正文").total == 3 * indexing.MAX_SMALL_SEGMENTS
