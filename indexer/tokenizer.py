@@ -264,28 +264,29 @@ class CharRun(str):
     __slots__ = ()
 
 
-class JiebaTokenizer(Tokenizer):
-    """Normalise and cut text into jieba words with ordinal positions (see module docstring)."""
+class _NormalizingTokenizer(Tokenizer):
+    """Fill Whoosh tokens from (text, position, start, end) tuples of normalised text.
+
+    Raw text is normalised and cut by `_tokens`; a pre-analysed value (of type
+    `prepared`, made in a worker process) is replayed by `_replay`.
+    """
+
+    prepared = ()
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if isinstance(value, WordRun):
-            for word, pos in value:
-                token.text = word
-                token.boost = 1.0
-                token.stopped = False
-                if positions:
-                    token.pos = start_pos + pos
-                yield token
-            return
-        norm, offsets = normalize(value)
-        for word, pos, start, end in word_tokens(norm):
-            token.text = word
+        if isinstance(value, self.prepared):
+            items, offsets, chars = self._replay(value), None, False  # no offsets kept
+        else:
+            norm, offsets = normalize(value)
+            items = self._tokens(norm)
+        for text, pos, start, end in items:
+            token.text = text
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
-                token.original = word
+                token.original = text
             if positions:
                 token.pos = start_pos + pos
             if chars:
@@ -295,39 +296,32 @@ class JiebaTokenizer(Tokenizer):
             yield token
 
 
-class CharTokenizer(Tokenizer):
+class JiebaTokenizer(_NormalizingTokenizer):
+    """Normalise and cut text into jieba words with ordinal positions (see module docstring)."""
+
+    prepared = WordRun
+
+    def _replay(self, value):
+        return ((word, pos, None, None) for word, pos in value)
+
+    def _tokens(self, norm):
+        return word_tokens(norm)
+
+
+class CharTokenizer(_NormalizingTokenizer):
     """Normalise text and emit each letter, digit or ideograph as a token with its ordinal position."""
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if isinstance(value, CharRun):
-            for pos, char in enumerate(value):
-                token.text = char
-                token.boost = 1.0
-                token.stopped = False
-                if positions:
-                    token.pos = start_pos + pos
-                yield token
-            return
-        norm, offsets = normalize(value)
+    prepared = CharRun
+
+    def _replay(self, value):
+        return ((char, pos, None, None) for pos, char in enumerate(value))
+
+    def _tokens(self, norm):
         pos = 0
         for index, char in enumerate(norm):
-            if not is_token_char(char):
-                continue
-            token.text = char
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = char
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                s, e = original_span(offsets, index, index + 1)
-                token.startchar = start_char + s
-                token.endchar = start_char + e
-            pos += 1
-            yield token
+            if is_token_char(char):
+                yield char, pos, index, index + 1
+                pos += 1
 
 
 def ChineseAnalyzer():
