@@ -15,8 +15,9 @@ only when it is complete, so searchers keep answering from the old one, and a
 run that is interrupted (Ctrl-C, kill -9) leaves the old one untouched.
 
 Big batches are split between worker processes that each read, clean,
-analyse and index their share into a Whoosh segment of their own; this
-process deletes replaced versions and commits all segments at once.
+analyse and index their share into Whoosh segments of their own (one per
+SEGMENT_DOCS posts); this process deletes replaced versions and commits all
+segments at once. Small batches go through one writer in this process.
 """
 
 import errno
