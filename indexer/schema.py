@@ -2,16 +2,20 @@
 
 Each text is indexed twice: as jieba words (``title``, ``content``: BM25F and
 proximity) and as characters (``title_c``, ``content_c``: the candidates for
-verbatim matches, the recall guarantee; see tokenizer.py and matching.py). Only ``body`` and the
-metadata are stored; ``path`` and ``sig`` are columns so that `reindex` reads
+verbatim matches, the recall guarantee; see tokenizer.py and matching.py).
+Only ``body`` and the metadata are stored; ``path`` and ``sig`` are columns so that `reindex` reads
 every post's signature without loading stored documents.
 """
 
-from whoosh.util.text import utf8encode
+from collections import Counter
+
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
+from whoosh.util.text import utf8encode
 
-from .tokenizer import ChineseAnalyzer, ChineseCharAnalyzer
+from .tokenizer import CharRun, ChineseAnalyzer, ChineseCharAnalyzer, WordRun
 
 # A title match counts this many times a body match.
 TITLE_BOOST = 3.0
@@ -43,6 +47,22 @@ class ChineseText(TEXT):
 
     def postings(self, value):
         """Analyse `value` into Postings (run this in a worker)."""
+        # Fast paths give the same postings as the formats' word_values(),
+        # without building a Whoosh Token per word or character.
+        boost = self.format.field_boost
+        if isinstance(value, CharRun) and type(self.format) is Frequency:
+            return Postings(
+                (utf8encode(char)[0], freq, freq * boost, pack_uint(freq)) for char, freq in Counter(value).items()
+            )
+        if isinstance(value, WordRun) and type(self.format) is Positions:
+            positions = {}
+            for word, pos in value:
+                positions.setdefault(word, []).append(pos)
+            encode = self.format.encode
+            return Postings(
+                (utf8encode(word)[0], len(poslist), len(poslist) * boost, encode(poslist))
+                for word, poslist in positions.items()
+            )
         return Postings(
             (utf8encode(term)[0], freq, weight, encoded)
             for term, freq, weight, encoded in self.format.word_values(value, self.analyzer, mode="index")

@@ -92,3 +92,17 @@ def test_rjieba_cuts_exactly_like_jieba(tmp_path, demo_dir, with_user_dict):
         assert fast.cut(text) == reference.cut(text)
     if with_user_dict:
         assert "提保交楼" in fast.cut("首提保交楼至今")
+
+
+def test_fast_postings_equal_whoosh_postings():
+    from indexer.schema import build_schema
+    from indexer.tokenizer import word_run
+
+    schema = build_schema()
+    text = "中华人民共和国教育部：课后服务，双减以后的课后服务。ＧＤＰ增长５．２％"
+    norm = normalize(text)[0]
+    for field, fast_value in (("content_c", char_run(norm)), ("meta_c", char_run(norm)),
+                              ("content", word_run(norm)), ("title", word_run(norm))):
+        fast = sorted(schema[field].postings(fast_value))
+        whoosh_path = sorted(schema[field].postings(text))  # raw text goes through the analyzer and format
+        assert fast == whoosh_path and fast, field
