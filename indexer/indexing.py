@@ -39,7 +39,7 @@ from . import tokenizer
 from .errors import ConfigError, IndexLockedError, IndexNotFoundError
 from .ingest import read_post
 from .models import Failure, ReindexReport
-from .schema import CHAR_FIELDS, build_schema
+from .schema import CHARS_COLUMN_FIELDS, build_schema
 from .sources import check_source_dir, find_posts
 
 CURRENT_FILE = "CURRENT"
@@ -157,7 +157,7 @@ def document(post, schema, signature, seg=None):
         "_stored_title": post.title,
         "content": schema["content"].postings(tokenizer.word_run(norms["content_c"], seg)),
         **{field: schema[field].postings(tokenizer.char_run(norm)) for field, norm in norms.items()},
-        "chars": "\n".join(tokenizer.char_run(norms[field]) for field in CHAR_FIELDS).encode("utf-8"),
+        "chars": "\n".join(tokenizer.char_run(norms[field]) for field in CHARS_COLUMN_FIELDS).encode("utf-8"),
         "category": ",".join(c.replace(",", " ") for c in post.categories) or None,
         "_stored_category": list(post.categories),
         "month": date.strftime("%Y-%m") if date else None,

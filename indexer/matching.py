@@ -19,7 +19,6 @@ decoded block of ids, which is several times faster for the long lists of
 common characters.
 """
 
-from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 
@@ -32,16 +31,11 @@ class DocSets:
 
     def __init__(self, searcher, seg, char_text):
         """:param char_text: ``char_text(docnum, field)`` → the char tokens of a post's field, as one string."""
-        self.searcher = searcher
         self.reader = searcher.reader()
         self.seg = seg
         self.char_text = char_text
         self._clauses = {}
         self._terms = {}
-
-    def docs(self, query):
-        """All docnums matching a Whoosh query (deleted ones excluded)."""
-        return set(self.searcher.docs_for_query(query))
 
     def term(self, field, text):
         """All live docnums having `text` in `field`."""

@@ -21,7 +21,7 @@ from .tokenizer import CharRun, ChineseAnalyzer, ChineseCharAnalyzer, WordRun
 TITLE_BOOST = 3.0
 
 # The char fields whose char tokens the `chars` column keeps, in this order, one per line.
-CHAR_FIELDS = ("title_c", "content_c", "meta_c", "author_c")
+CHARS_COLUMN_FIELDS = ("title_c", "content_c", "meta_c", "author_c")
 
 # Categories and author describe a post; matching them counts less than its text.
 META_BOOST = 0.5
@@ -86,7 +86,7 @@ def build_schema():
         content_c=ChineseText(analyzer=chars, phrase=False),
         meta_c=ChineseText(analyzer=chars, phrase=False, field_boost=META_BOOST),  # categories, tags, author
         author_c=ChineseText(analyzer=chars, phrase=False),
-        # The char tokens of CHAR_FIELDS as UTF-8 lines: verbatim checks search them (matching.py).
+        # The char tokens of CHARS_COLUMN_FIELDS as UTF-8 lines: verbatim checks search them (matching.py).
         chars=COLUMN(VarBytesColumn()),
         category=KEYWORD(stored=True, commas=True, lowercase=False, scorable=False),
         month=ID(),  # "YYYY-MM" of the date, for the per-month histogram

@@ -30,10 +30,10 @@ from .config import SNIPPET_CHARS, SNIPPET_FRAGMENTS
 from .errors import PostNotFoundError, QueryError
 from .ingest import post_id
 from .indexing import current_generation, read_meta, stored_user_dict
-from .schema import CHAR_FIELDS
-from .models import Article, Hit, IndexStats, SearchPage
 from .matching import DocSets
+from .models import Article, Hit, IndexStats, SearchPage
 from .query import highlight_terms, parse, scoring_query
+from .schema import CHARS_COLUMN_FIELDS
 
 SORTS = ("relevance", "date")
 
@@ -214,7 +214,7 @@ class SearchIndex:
                 self._texts, self._texts_key = {}, key
             texts = self._texts
         column = reader.column_reader("chars")
-        slot = {field: i for i, field in enumerate(CHAR_FIELDS)}
+        slot = {field: i for i, field in enumerate(CHARS_COLUMN_FIELDS)}
 
         def char_text(docnum, field):
             lines = texts.get(docnum)
