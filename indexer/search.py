@@ -205,10 +205,14 @@ class SearchIndex:
             ranked.extend(_top(searcher, scoring, tier, needed - len(ranked)))
         return ranked
 
+    def _state_key(self, reader):
+        """Identifies what a reader sees: caches built from it are valid while this stays the same."""
+        return (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+
     def _char_texts(self, searcher):
         """``char_text(docnum, field)`` for verbatim checks: the `chars` column, decoded once per index state."""
         reader = searcher.reader()
-        key = (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+        key = self._state_key(reader)
         with self._lock:
             if self._texts_key != key:
                 self._texts, self._texts_key = {}, key
@@ -227,7 +231,7 @@ class SearchIndex:
     def _tables(self, searcher):
         """Per-document categories and months, and docnums by date, cached per index state."""
         reader = searcher.reader()
-        key = (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+        key = self._state_key(reader)
         cached = self._facet_cache.get(key)
         if cached is None:
             size = reader.doc_count_all()
