@@ -41,7 +41,7 @@ class DocSets:
         """All live docnums having `text` in `field`."""
         key = (field, text)
         if key not in self._terms:
-            self._terms[key] = _term_docs(self.reader, field, text)
+            self._terms[key] = term_docs(self.reader, field, text)
         return self._terms[key]
 
     def all_docs(self):
@@ -134,7 +134,7 @@ def _blocks(leaf, field, text, values=False):
     yield ids, vals if values else None
 
 
-def _term_docs(reader, field, text):
+def term_docs(reader, field, text):
     """Live docnums of a term, across segments."""
     docs = set()
     for leaf, base in reader.leaf_readers():

@@ -30,7 +30,7 @@ from .config import SNIPPET_CHARS, SNIPPET_FRAGMENTS
 from .errors import PostNotFoundError, QueryError
 from .ingest import post_id
 from .indexing import current_generation, read_meta, stored_user_dict
-from .matching import DocSets
+from .matching import DocSets, term_docs
 from .models import Article, Hit, IndexStats, SearchPage
 from .query import highlight_terms, parse, scoring_query
 from .schema import CHARS_COLUMN_FIELDS
@@ -65,8 +65,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._generation = None
         self._ix = None
-        self._facet_cache = {}
-        self._texts, self._texts_key = {}, None  # docnum -> {char field: char tokens}
+        self._caches = {}  # name -> (index state key, value); see _per_state
         self._local = threading.local()
         self._whoosh()
 
@@ -81,7 +80,6 @@ class SearchIndex:
                     self._seg = tokenizer.segmenter(stored_user_dict(gen_dir))
                     self._ix = open_dir(str(gen_dir))
                     self._gen_dir = gen_dir
-                    self._facet_cache = {}
                     self._generation = generation
         return self._ix
 
@@ -205,18 +203,19 @@ class SearchIndex:
             ranked.extend(_top(searcher, scoring, tier, needed - len(ranked)))
         return ranked
 
-    def _state_key(self, reader):
-        """Identifies what a reader sees: caches built from it are valid while this stays the same."""
-        return (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+    def _per_state(self, reader, name, build):
+        """The value `build()` makes for what `reader` sees, built once per index state and name."""
+        key = (self._generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+        with self._lock:
+            cached = self._caches.get(name)
+            if cached is None or cached[0] != key:
+                cached = self._caches[name] = (key, build())
+        return cached[1]
 
     def _char_texts(self, searcher):
         """``char_text(docnum, field)`` for verbatim checks: the `chars` column, decoded once per index state."""
         reader = searcher.reader()
-        key = self._state_key(reader)
-        with self._lock:
-            if self._texts_key != key:
-                self._texts, self._texts_key = {}, key
-            texts = self._texts
+        texts = self._per_state(reader, "char_texts", dict)  # docnum -> char tokens, one line per field
         column = reader.column_reader("chars")
         slot = {field: i for i, field in enumerate(CHARS_COLUMN_FIELDS)}
 
@@ -229,30 +228,9 @@ class SearchIndex:
         return char_text
 
     def _tables(self, searcher):
-        """Per-document categories and months, and docnums by date, cached per index state."""
+        """Per-document categories, months and dates, and docnums by date, cached per index state."""
         reader = searcher.reader()
-        key = self._state_key(reader)
-        cached = self._facet_cache.get(key)
-        if cached is None:
-            size = reader.doc_count_all()
-            categories = [()] * size
-            for term in reader.lexicon("category"):
-                name = term.decode("utf-8")
-                for docnum in reader.postings("category", term).all_ids():
-                    categories[docnum] += (name,)
-            months = [None] * size
-            for term in reader.lexicon("month"):
-                for docnum in reader.postings("month", term).all_ids():
-                    months[docnum] = term.decode("utf-8")
-            column = reader.column_reader("date")
-            dates = [column[d] if months[d] else None for d in range(size)]  # a missing date reads as a default
-            live = list(reader.all_doc_ids())
-            # Newest first; undated posts last, in index order.
-            by_date = sorted((d for d in live if dates[d] is not None), key=dates.__getitem__, reverse=True)
-            by_date += [d for d in live if dates[d] is None]
-            cached = {"categories": categories, "months": months, "by_date": by_date, "dates": dates}
-            self._facet_cache = {key: cached}
-        return cached
+        return self._per_state(reader, "tables", lambda: _build_tables(reader))
 
     def _hit(self, searcher, docnum, score, exact, terms):
         fields = searcher.stored_fields(docnum)
@@ -333,6 +311,27 @@ class SearchIndex:
             last_reindex=datetime.fromisoformat(last) if last else None, source_dir=meta.get("source_dir"),
             top_categories=tuple(list(facets.items())[:10]),
         )
+
+
+def _build_tables(reader):
+    size = reader.doc_count_all()
+    categories = [()] * size
+    for term in reader.lexicon("category"):
+        name = term.decode("utf-8")
+        for docnum in term_docs(reader, "category", name):
+            categories[docnum] += (name,)
+    months = [None] * size
+    for term in reader.lexicon("month"):
+        month = term.decode("utf-8")
+        for docnum in term_docs(reader, "month", month):
+            months[docnum] = month
+    column = reader.column_reader("date")
+    dates = [column[d] if months[d] else None for d in range(size)]  # a missing date reads as a default
+    live = list(reader.all_doc_ids())
+    # Newest first; undated posts last, in index order.
+    by_date = sorted((d for d in live if dates[d] is not None), key=dates.__getitem__, reverse=True)
+    by_date += [d for d in live if dates[d] is None]
+    return {"categories": categories, "months": months, "by_date": by_date, "dates": dates}
 
 
 def _top(searcher, scoring, docs, limit):
