@@ -17,7 +17,7 @@ from pathlib import Path
 
 import indexer
 from indexer.config import DEMO_POSTS_DIR
-from indexer.tokenizer import normalize
+from indexer.analysis import normalize
 
 from . import baseline
 from .corpus import SHARED_POSTS

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from whoosh.index import create_in
 
-from indexer import tokenizer
-from indexer.indexing import WRITER_LIMIT_MB, document
+from indexer import analysis
+from indexer.backends.whoosh.schema import build_schema
+from indexer.backends.whoosh.writer import WRITER_LIMIT_MB, document
 from indexer.ingest import read_post
-from indexer.schema import build_schema
 from indexer.sources import find_posts
 
 from .corpus import generate
@@ -35,16 +35,17 @@ def profile(source, work):
     sources = find_posts(source)
     n = len(sources)
     posts = _timed("read + front matter + clean", n, lambda: [read_post(s) for s in sources])
-    seg = tokenizer.segmenter()
+    seg = analysis.segmenter()
     seg.cut("预热")  # dictionary loading is a one-off, not a per-post cost
     schema = build_schema()
-    norms = _timed("normalise body", n, lambda: [tokenizer.normalize(p.text)[0] for p in posts])
+    norms = _timed("normalise body", n, lambda: [analysis.normalize(p.text)[0] for p in posts])
     _timed("cut body (jieba/rjieba)", n, lambda: [seg.cut(x) for x in norms])
-    words = _timed("body words + sub-words", n, lambda: [tokenizer.word_run(x, seg) for x in norms])
-    chars = [tokenizer.char_run(x) for x in norms]
+    words = _timed("body words + sub-words", n, lambda: [analysis.word_run(x, seg) for x in norms])
+    chars = [analysis.char_run(x) for x in norms]
     _timed("body word postings", n, lambda: [schema["content"].postings(w) for w in words])
     _timed("body char postings", n, lambda: [schema["content_c"].postings(c) for c in chars])
-    docs = _timed("whole document() call", n, lambda: [document(p, schema, "0:0", seg) for p in posts])
+    analysed = _timed("analyse_post (all streams)", n, lambda: [analysis.analyse_post(p, "0:0", seg) for p in posts])
+    docs = _timed("document() postings", n, lambda: [document(a, schema) for a in analysed])
     postings = sum(len(d[f]) for d in docs for f in ("title", "title_c", "content", "content_c", "meta_c", "author_c"))
     print(f"{'postings per post':<28} {postings / n:8.0f}")
     ix = create_in(str(work), schema)

@@ -2,29 +2,43 @@
 
 ::
 
-    sources ─▶ front matter ─▶ clean ─▶ tokenize ─▶ index ─▶ search ─▶ render
-    sources.py frontmatter.py clean.py tokenizer.py indexing.py search.py (cli.py, webui/)
+    write side (reindex)                               read side (open_index)
+    sources ─▶ front matter ─▶ clean ─▶ analysis ─▶ index ─▶ search ─▶ highlight ─▶ render
+    sources.py frontmatter.py clean.py analysis.py  backends/ search.py highlight.py (cli.py, webui/)
+                                        store.py: the index folder, shared by both sides
 
 Library use::
 
     import indexer
     report = indexer.reindex("source/_posts", "index_data")
-    page = indexer.open_index("index_data").search("课后服务")
+    with indexer.open_index("index_data") as ix:
+        page = ix.search("课后服务")
+
+Searching loads nothing of the write side (BeautifulSoup, lxml, markdown-it,
+PyYAML): ``reindex``, ``read_post`` and ``read_post_at`` are imported when
+first used.
 """
+
+import importlib
 
 from .errors import (
     ConfigError,
     IndexLockedError,
     IndexNotFoundError,
+    IndexVersionError,
     PostNotFoundError,
     PostParseError,
     QueryError,
     SearchEngineError,
 )
-from .indexing import reindex
-from .ingest import read_post, read_post_at
-from .models import Article, Failure, Hit, IndexStats, Post, ReindexReport, SearchPage
+from .highlight import html
+from .models import Article, Failure, Hit, IndexStats, Marked, Post, ReindexReport, SearchPage
+from .params import SearchParams, check_params
 from .search import SearchIndex, open_index
+from .serialize import article_json, http_url, page_json
+
+# Names of the write side, loaded on first use: name -> module.
+_LAZY = {"read_post": "ingest", "read_post_at": "ingest", "reindex": "indexing"}
 
 __all__ = [
     "Article",
@@ -34,6 +48,8 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "IndexStats",
+    "IndexVersionError",
+    "Marked",
     "Post",
     "PostNotFoundError",
     "PostParseError",
@@ -42,8 +58,24 @@ __all__ = [
     "SearchEngineError",
     "SearchIndex",
     "SearchPage",
+    "SearchParams",
+    "article_json",
+    "check_params",
+    "html",
+    "http_url",
     "open_index",
+    "page_json",
     "read_post",
     "read_post_at",
     "reindex",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

@@ -3,9 +3,7 @@
 Each command parses its options, calls one core function and prints the result.
 """
 
-import html
 import json
-import re
 import sys
 from dataclasses import asdict
 
@@ -13,16 +11,19 @@ import click
 
 from . import config
 from .errors import ConfigError, IndexLockedError, SearchEngineError
-from .indexing import reindex as core_reindex
 from .search import open_index
-
-_MARK = re.compile(r"<mark[^>]*>(.*?)</mark>", re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
+from .serialize import page_json
 
 index_option = click.option(
     "--index", "index_dir", default=str(config.INDEX_DIR), show_default=True,
     envvar=f"{config.ENV_PREFIX}_INDEX_DIR", type=click.Path(file_okay=False),
     help="Index folder (env ZHSEARCH_INDEX_DIR).",
+)
+
+
+timezone_option = click.option(
+    "--timezone", "tz", default=config.TIMEZONE, show_default=True, envvar=f"{config.ENV_PREFIX}_TIMEZONE",
+    help="Display time zone: dates are shown, filtered and counted per month in it (env ZHSEARCH_TIMEZONE).",
 )
 
 
@@ -51,6 +52,8 @@ def reindex_command(source, index_dir, full, jobs, user_dict, as_json, quiet):
     Example:
         reindex ~/blog/source/_posts --index index_data
     """
+    from .indexing import reindex as core_reindex  # the write side, loaded only here
+
     source = source or str(config.DEMO_POSTS_DIR)
     bar = _ProgressBar(enabled=not quiet and not as_json and sys.stderr.isatty())
     try:
@@ -61,6 +64,9 @@ def reindex_command(source, index_dir, full, jobs, user_dict, as_json, quiet):
         bar.close()
     for failure in report.failed:
         click.echo(f"failed: {failure.path}: {failure.reason}", err=True)
+    if not quiet and not as_json:  # the JSON report lists them
+        for path, message in report.warnings:
+            click.echo(f"warning: {path}: {message}", err=True)
     if as_json:
         click.echo(json.dumps(_report_dict(report), ensure_ascii=False, indent=2))
     elif not quiet:
@@ -80,35 +86,41 @@ main.add_command(reindex_command)
 @main.command()
 @click.argument("query")
 @index_option
+@timezone_option
 @click.option("--limit", type=click.IntRange(min=1), default=config.PAGE_SIZE, show_default=True, help="Results to show.")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of results.")
 @click.option("--category", default=None, help="Only posts in this category.")
 @click.option("--from", "date_from", default=None, help="Only posts on or after this date (YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Only posts on or before this date (YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def search(query, index_dir, limit, page, category, date_from, date_to, sort, as_json):
-    """Search the index and print ranked results with highlighted snippets.
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same fields as /api/search).")
+def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort, as_json):
+    """Search the index and print ranked results with the matches highlighted.
+
+    Matches are coloured on a terminal and plain when the output is piped.
 
     \b
     Example:
         zhsearch search 课后服务 --limit 5
         zhsearch search '"双减" -广告' --category 教育
     """
+    names = {"date_from": "--from", "date_to": "--to", "per_page": "--limit", "page": "--page", "q": "QUERY"}
     try:
-        result = open_index(index_dir).search(
-            query, page=page, per_page=limit, category=category, date_from=date_from, date_to=date_to, sort=sort)
+        with open_index(index_dir, timezone=tz) as ix:
+            result = ix.search(query, page=page, per_page=limit, category=category, date_from=date_from,
+                               date_to=date_to, sort=sort, names=names)
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(_to_json(asdict(result)), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(page_json(result), ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
-    click.echo(f"{result.total} results for {query!r} ({result.took_ms:.0f} ms)")
+    noun = "result" if result.total == 1 else "results"
+    click.echo(f"{result.total} {noun} for {query!r} ({result.took_ms:.0f} ms)")
     if result.note:
         click.echo(result.note)
     for rank, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
-        when = hit.date.date().isoformat() if hit.date else "no date"
+        when = hit.date.astimezone(ix.tz).date().isoformat() if hit.date else "no date"
         click.echo(f"\n{rank}. {_terminal(hit.title, color)}  [{when}] {' / '.join(hit.categories)}")
         click.echo(f"   {_terminal(hit.snippet, color)}")
         click.echo(f"   {hit.path}")
@@ -125,7 +137,8 @@ def stats(index_dir, as_json):
         zhsearch stats --index index_data
     """
     try:
-        info = open_index(index_dir).stats()
+        with open_index(index_dir) as ix:
+            info = ix.stats()
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -148,6 +161,9 @@ def stats(index_dir, as_json):
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Request threads.")
 def serve(index_dir, host, port, threads):
     """Serve the search page and JSON API with waitress, a production WSGI server.
+
+    Every ZHSEARCH_* setting applies as it does under `flask --app webui run`
+    (ZHSEARCH_TIMEZONE, ZHSEARCH_PAGE_SIZE, ...); --index overrides ZHSEARCH_INDEX_DIR.
 
     \b
     Example:
@@ -183,9 +199,15 @@ class _ProgressBar:
             self.bar.__exit__(None, None, None)
 
 
-def _terminal(fragment, color):
-    text = _MARK.sub(lambda m: click.style(m.group(1), fg="yellow", bold=True) if color else m.group(1), fragment)
-    return html.unescape(_TAG.sub("", text))
+def _terminal(marked, color):
+    """Marked text for a terminal: matches bold yellow when `color`, else plain."""
+    if not color:
+        return marked.text
+    text, parts, at = marked.text, [], 0
+    for start, end in marked.spans:
+        parts += [text[at:start], click.style(text[start:end], fg="yellow", bold=True)]
+        at = end
+    return "".join(parts + [text[at:]])
 
 
 def _report_dict(report):

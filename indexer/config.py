@@ -27,6 +27,13 @@ MAX_FRONT_MATTER_CHARS = 64 * 1024
 # Longest query accepted, in characters; longer ones are a QueryError.
 MAX_QUERY_CHARS = 512
 
+# Longest category filter accepted, in characters; real ones are a few.
+MAX_CATEGORY_CHARS = 100
+
+# The display time zone: dates are shown, filtered and counted per month in it
+# (the archives are Chinese news, so Beijing time). Env ZHSEARCH_TIMEZONE.
+TIMEZONE = "Asia/Shanghai"
+
 # Most terms a query may have after parsing; keeps query time bounded.
 MAX_QUERY_TERMS = 32
 

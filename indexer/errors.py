@@ -4,6 +4,7 @@
 
     SearchEngineError
      ├── IndexNotFoundError      no index at the given directory
+     ├── IndexVersionError       the index was built with other text analysis: rebuild it
      ├── IndexLockedError        another process is updating the index
      ├── ConfigError             a setting or argument is unusable (bad source dir, stale analysis)
      ├── QueryError              a query or search parameter cannot be answered
@@ -18,6 +19,10 @@ class SearchEngineError(Exception):
 
 class IndexNotFoundError(SearchEngineError):
     """No zhsearch index exists in the given directory."""
+
+
+class IndexVersionError(SearchEngineError):
+    """The index was built with different text analysis and must be rebuilt with `reindex --full`."""
 
 
 class IndexLockedError(SearchEngineError):

@@ -11,13 +11,8 @@ from pathlib import PurePosixPath
 from . import frontmatter
 from .clean import clean_body
 from .errors import PostParseError
-from .models import Failure, Post
+from .models import Failure, Post, post_id
 from .sources import SourceFile, read_text
-
-
-def post_id(relpath):
-    """Return the short URL-safe key of the post at `relpath` (relative, posix)."""
-    return hashlib.sha1(relpath.encode("utf-8")).hexdigest()[:16]
 
 
 def feed_of(relpath):
@@ -55,6 +50,8 @@ def _read_post(source):
     feed = feed_of(source.relpath)
     cleaned = clean_body(body, feed=feed)
     warnings = meta.warnings + ((decode_warning,) if decode_warning else ())
+    if not text.strip():
+        warnings += ("the file is empty; indexed under its file name",)
     return Post(
         id=post_id(source.relpath),
         path=source.relpath,

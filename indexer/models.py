@@ -1,14 +1,36 @@
 """Frozen records that flow between zhsearch's stages and out to its callers."""
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+
+
+def post_id(relpath):
+    """Return the short URL-safe key of the post at `relpath` (relative, posix)."""
+    return hashlib.sha1(relpath.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Marked:
+    """Plain text with the spans where a query matched it.
+
+    ``spans`` are sorted, non-overlapping ``(start, end)`` character offsets
+    into ``text``. Faces draw them: ``<mark>`` on the page, colour in a
+    terminal (see indexer.highlight for the HTML form).
+    """
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def __str__(self):
+        return self.text
 
 
 @dataclass(frozen=True)
 class Post:
     """One ingested post: metadata from its front matter and its clean text."""
 
-    id: str  # short URL-safe key derived from `path` (see ingest.post_id)
+    id: str  # short URL-safe key derived from `path` (see post_id)
     path: str  # path relative to the source root, posix form: the post's identity
     title: str
     text: str  # clean article text, paragraphs separated by blank lines
@@ -39,13 +61,13 @@ class Hit:
 
     id: str
     path: str  # relative to the source root
-    title: str  # HTML: escaped, query matches in <mark>
+    title: Marked  # the whole title, with the query's matches
     date: datetime | None
     categories: tuple[str, ...]
     author: str | None
     feed: str | None
     image: str | None
-    snippet: str  # HTML: escaped, query matches in <mark>
+    snippet: Marked  # 1-3 fragments joined, "…" where text was left out
     score: float
     exact: bool  # every query term occurs verbatim in the post
 
@@ -60,7 +82,7 @@ class SearchPage:
     per_page: int
     hits: tuple[Hit, ...]
     facets: dict[str, int]  # category -> hits in it, largest first
-    months: dict[str, int]  # "YYYY-MM" -> hits that month, in date order
+    months: dict[str, int]  # "YYYY-MM" (display time zone) -> hits that month, in date order
     sort: str = "relevance"
     note: str | None = None  # e.g. when no post matched every term and any-term results are shown
     took_ms: float = 0.0
@@ -105,14 +127,23 @@ class ReindexReport:
     index_dir: str = ""
     source_dir: str = ""
     generation: int = 0
-    warnings: tuple[tuple[str, str], ...] = field(default=())  # (post id, message)
+    warnings: tuple[tuple[str, str], ...] = field(default=())  # (post path, message)
+
+    user_dict: str | None = None  # the jieba user dictionary the index is built with
+    user_dict_kept: bool = False  # a full rebuild kept the dictionary of the index it replaced
 
     def summary(self):
-        return (
+        line = (
             f"Indexed {self.source_dir} into {self.index_dir}: {self.added} added, "
             f"{self.updated} updated, {self.deleted} deleted, {self.unchanged} unchanged, "
-            f"{len(self.failed)} failed in {self.seconds:.1f}s"
+            f"{len(self.failed)} failed"
         )
+        if self.warnings:
+            line += f", {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}"
+        line += f" in {self.seconds:.1f}s"
+        if self.user_dict_kept:
+            line += " (kept the index's user dictionary)"
+        return line
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Parse the query language into clauses, and clauses into Whoosh queries.
+"""Parse the query language into clauses: the same query for every backend.
 
 Language (forgiving: anything a user can type gives a result or a QueryError)::
 
@@ -12,17 +12,15 @@ Language (forgiving: anything a user can type gives a result or a QueryError)::
 A term matches a post when its text occurs verbatim there (a phrase over
 character tokens: the recall guarantee), or when all of its jieba words occur
 (so `课后服务` also finds `课后作业…延时服务`). Verbatim matches are "exact" and
-rank first; matching.py evaluates clauses, search.py ranks.
+rank first; a backend evaluates and ranks clauses (see engine.py).
 """
 
 import re
 from dataclasses import dataclass
 
-from whoosh import query as wq
-
 from .config import MAX_QUERY_CHARS, MAX_QUERY_TERMS
 from .errors import QueryError
-from .tokenizer import is_token_char, normalize, query_words
+from .analysis import is_token_char, normalize, query_words
 
 # Field prefixes users may type, and the field each one means.
 FIELD_ALIASES = {
@@ -39,12 +37,7 @@ CHAR_FIELDS = {None: ("title_c", "content_c", "meta_c"), "title": ("title_c",), 
 # The word field indexing the same text as a char field.
 WORD_TWIN = {"title_c": "title", "content_c": "content"}
 
-# Words further apart than this (in word positions) get no proximity boost.
-PROXIMITY_SLOP = 8
-
-# How much words found next to each other count over the same words apart.
-PHRASE_BOOST = 2.0
-
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
 _LEXER = re.compile(
     r'(?P<neg>[-－])?(?:(?P<field>[^\s:："]+)[:：])?(?:"(?P<quoted>[^"]*)"?|(?P<bare>[^\s"]+))'
@@ -88,7 +81,9 @@ def parse(text):
     """
     text = text or ""
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"Query is too long ({len(text)} characters; the limit is {MAX_QUERY_CHARS}).")
+        raise QueryError(f"The query is too long ({len(text)} characters); use at most {MAX_QUERY_CHARS}.")
+    if _SURROGATE.search(text):
+        raise QueryError("The query holds a lone surrogate code point, which is not text; type it again.")
     items = []  # Clause or "OR"
     for match in _LEXER.finditer(text.translate(_QUOTES)):
         field, quoted, bare = match.group("field"), match.group("quoted"), match.group("bare")
@@ -125,35 +120,6 @@ def parse(text):
     if len(groups) + len(excluded) > MAX_QUERY_TERMS:
         raise QueryError(f"Query has {len(groups) + len(excluded)} terms; the limit is {MAX_QUERY_TERMS}.")
     return ParsedQuery(tuple(groups), tuple(excluded))
-
-
-def scoring_query(parsed, seg=None):
-    """Whoosh query whose BM25F scores order the posts that matched `parsed`.
-
-    Matching itself is decided by matching.DocSets; this query only ranks:
-    the clauses' words in the word fields (title boosted by the schema),
-    their proximity for clauses of several words, and characters for clauses
-    jieba finds no words in.
-    """
-    parts = []
-    for clause in parsed.positive_clauses:
-        # Quoted clauses match only verbatim, but their words still rank best.
-        words = query_words(clause.norm, seg)
-        fields = WORD_FIELDS[clause.field]
-        if words and fields:
-            parts.extend(wq.Term(field, word) for field in fields for word in words)
-            if len(words) > 1 and not clause.quoted:
-                # Proximity: the words near each other score higher than far apart.
-                parts.extend(wq.Phrase(field, words, slop=PROXIMITY_SLOP, boost=PHRASE_BOOST) for field in fields)
-        else:
-            parts.extend(wq.Term(field, char) for field in CHAR_FIELDS[clause.field] for char in set(clause.chars))
-    if not parts:
-        return wq.NullQuery
-    scoring = wq.Or(parts)
-    # Whoosh preloads and scores every match of an Or on segments of up to 5,000
-    # posts; a union of matchers lets the top-N collector skip low-scoring blocks.
-    scoring.matcher_type = wq.Or.DEFAULT_MATCHER
-    return scoring
 
 
 def highlight_terms(parsed, seg=None):

@@ -26,7 +26,8 @@ SEARCH_KEYS = {
     "facets",
     "months",
 }
-HIT_KEYS = {"id", "title", "url", "date", "categories", "author", "feed", "image", "snippet", "score", "exact"}
+HIT_KEYS = {"id", "path", "title", "title_text", "title_spans", "url", "date", "categories", "author", "feed", "image",
+            "snippet", "snippet_text", "snippet_spans", "score", "exact"}
 ARTICLE_KEYS = {
     "ok",
     "id",

@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer import cli
-from indexer.indexing import _WriterLock
+from indexer.store import WriterLock as _WriterLock
 
 from fixture_posts import write_post
 

@@ -10,7 +10,7 @@ import pytest
 
 import indexer
 from indexer import ConfigError, IndexLockedError
-from indexer.indexing import _WriterLock, current_generation
+from indexer.store import WriterLock as _WriterLock, current_generation
 
 from fixture_posts import write_post
 
@@ -91,7 +91,7 @@ def test_full_rebuild_switches_generation_and_searchers_follow(posts, tmp_path):
     ix = indexer.open_index(tmp_path / "index")
     old_generation = ix.generation
     write_post(posts, "科技/d.md", title="芯片出货增长", body="<p>芯片出货量增长。</p>")
-    with ix._searcher() as old_searcher:  # a search running during the switch
+    with ix.engine._searcher() as (old_searcher, _, _):  # a search running during the switch
         report = build(posts, tmp_path, full=True)
         assert old_searcher.doc_count() == 3
     assert report.full and report.added == 4
@@ -142,31 +142,44 @@ def test_worker_processes_index_the_same_as_one_process(tmp_path):
         assert ranked_a == ranked_b
 
 
+# Run in a child process: a full rebuild that stops just before it switches CURRENT,
+# says so in a marker file, and waits there to be killed.
+_STOPPED_REBUILD = """
+import sys, pathlib, indexer, indexer.store
+def stop(gen_dir):
+    pathlib.Path(sys.argv[3]).write_text(str(gen_dir))
+    sys.stdin.read()
+indexer.store.before_switch = stop
+indexer.reindex(sys.argv[1], sys.argv[2], full=True, jobs=1)
+"""
+
+
 def test_killed_full_rebuild_leaves_the_old_index_answering(tmp_path):
     root = tmp_path / "posts"
-    paragraph = "<p>" + "这是一段用来拖慢索引速度的普通文字，讲述城市的发展变化。" * 40 + "</p>"
-    for i in range(400):
-        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇", body=paragraph * 3)
+    for i in range(40):
+        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇", body=f"<p>第{i}篇的正文，讲述城市的发展变化。</p>")
     index_dir = tmp_path / "index"
     indexer.reindex(root, index_dir, jobs=1)
     generation, _ = current_generation(index_dir)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "indexer", str(root), "--index", str(index_dir), "--full", "--jobs", "1", "--quiet"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    marker = tmp_path / "stopped"
+    proc = subprocess.Popen([sys.executable, "-c", _STOPPED_REBUILD, str(root), str(index_dir), str(marker)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():  # the child writes it at the switch, complete but not yet live
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "the rebuild never reached the switch"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()  # reaps it and closes the pipes
     new_gen = index_dir / f"gen-{generation + 1:06d}"
-    deadline = time.monotonic() + 60
-    while not any(new_gen.glob("*.toc")) and not list(new_gen.glob("*")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)
-    assert proc.poll() is None, "the rebuild finished before it could be interrupted"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    assert marker.read_text() == str(new_gen) and any(new_gen.iterdir())
     assert current_generation(index_dir)[0] == generation
     ix = indexer.open_index(index_dir)
-    assert ix.doc_count == 400 and ix.search("第7篇").total >= 1
+    assert ix.doc_count == 40 and ix.search("第7篇").total >= 1
     # The next run cleans up and works.
-    assert indexer.reindex(root, index_dir, jobs=1).unchanged == 400
+    assert indexer.reindex(root, index_dir, jobs=1).unchanged == 40
     assert not new_gen.exists()
 
 
@@ -178,7 +191,7 @@ def _segment_count(index_dir):
 
 
 def test_segments_stay_few_over_many_incremental_runs(tmp_path, monkeypatch):
-    from indexer import indexing
+    from indexer.backends.whoosh import writer as indexing
 
     monkeypatch.setattr(indexing, "SEGMENT_DOCS", 20)
     root = tmp_path / "posts"

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from indexer.tokenizer import normalize
+from indexer.analysis import normalize
 
 # Substrings per index; with the shared corpus this is several thousand queries.
 SAMPLES = 3000

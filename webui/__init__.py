@@ -33,11 +33,15 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(test_config=None):
+def create_app(test_config=None, *, settings=None):
     """Create the zhsearch web app.
+
+    Settings, last wins: defaults, then the ``ZHSEARCH_*`` environment variables
+    (or `test_config` instead of them), then `settings`.
 
     :param test_config: settings that replace the ``ZHSEARCH_*`` environment variables
         (e.g. ``{"TESTING": True, "INDEX_DIR": "..."}``); ``None`` reads the environment.
+    :param settings: explicit settings over both, e.g. a command line's ``--index``.
     :return: a configured :class:`flask.Flask` app.
     """
     app = Flask(__name__)
@@ -48,20 +52,21 @@ def create_app(test_config=None):
         PAGE_SIZE=_core_config.PAGE_SIZE,
         # Largest per_page a request may ask for; the core itself does not cap it.
         MAX_PER_PAGE=50,
-        # Longest query accepted, in characters (the core enforces the same limit).
+        # Longest /api/suggest prefix accepted, in characters (the core's query limit).
         MAX_QUERY_CHARS=_core_config.MAX_QUERY_CHARS,
         # Titles returned by /api/suggest.
         SUGGEST_LIMIT=8,
         # Related posts listed under an article.
         RELATED_LIMIT=5,
-        # Hours east of UTC in which post dates are shown and from/to dates are read:
-        # the archives are Chinese news, so Beijing time (UTC+8, no daylight saving).
-        UTC_OFFSET_HOURS=8,
+        # IANA time zone in which post dates are shown, from/to dates are read and
+        # months are counted: the archives are Chinese news, so Beijing time.
+        TIMEZONE=_core_config.TIMEZONE,
     )
     if test_config is None:
         app.config.from_prefixed_env(_core_config.ENV_PREFIX)
     else:
         app.config.update(test_config)
+    app.config.update(settings or {})
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
@@ -86,12 +91,15 @@ def create_app(test_config=None):
 def make_server(index_dir, host="127.0.0.1", port=8000, threads=4):
     """Create (but do not start) a waitress server for an index.
 
+    The app reads every ``ZHSEARCH_*`` setting from the environment, as under
+    ``flask --app webui run``; `index_dir` overrides ``ZHSEARCH_INDEX_DIR``.
+
     :return: a waitress server; call ``.run()`` to serve and ``.close()`` to stop.
         ``.effective_port`` is the bound port (useful with ``port=0``).
     """
     import waitress
 
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    app = create_app(settings={"INDEX_DIR": str(index_dir)})
     return waitress.create_server(app, host=host, port=port, threads=threads)
 
 

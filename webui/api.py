@@ -11,7 +11,9 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request, url_for
 
-from .pages import POST_ID, http_url
+import indexer
+
+from .pages import POST_ID
 from .params import request_search_args
 from .search_index import get_index, search
 
@@ -23,23 +25,8 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
 @bp.get("/search")
 def search_json():
-    """Search: the parameters and result set of ``GET /``, as JSON."""
-    args = request_search_args()
-    result = search(args)
-    return {
-        "ok": True,
-        "query": result.query,
-        "total": result.total,
-        "page": result.page,
-        "per_page": result.per_page,
-        "pages": result.pages,
-        "took_ms": result.took_ms,
-        "sort": result.sort,
-        "note": result.note,
-        "hits": [hit_json(hit, args.q) for hit in result.hits],
-        "facets": result.facets,
-        "months": result.months,
-    }
+    """Search: the parameters and result set of ``GET /``, as JSON (the same data as ``zhsearch search --json``)."""
+    return indexer.page_json(search(request_search_args()), url=article_url)
 
 
 @bp.get("/article/<post_id>")
@@ -48,24 +35,7 @@ def article(post_id):
     if not POST_ID.fullmatch(post_id):
         abort(404, "No post has this id.")
     post = get_index().get(post_id)
-    return {
-        "ok": True,
-        "id": post.id,
-        "url": url_for("pages.article", post_id=post.id),
-        "path": post.path,
-        "title": post.title,
-        "date": _iso(post.date),
-        "categories": list(post.categories),
-        "tags": list(post.tags),
-        "author": post.author,
-        "editor": post.editor,
-        "feed": post.feed,
-        "image": http_url(post.image),
-        "text": post.text,
-        "paragraphs": post.paragraphs,
-    }
-
-
+    return indexer.article_json(post, url_for("pages.article", post_id=post.id))
 @bp.get("/suggest")
 def suggest():
     """Titles that start with or contain ``q``, for search-as-you-type."""
@@ -83,25 +53,9 @@ def openapi():
     return current_app.response_class(OPENAPI_PATH.read_bytes(), mimetype="application/json")
 
 
-def hit_json(hit, q=""):
-    """A :class:`indexer.Hit` as JSON data; ``title``/``snippet`` stay HTML with ``<mark>``."""
-    return {
-        "id": hit.id,
-        "title": hit.title,
-        "url": url_for("pages.article", post_id=hit.id, q=q or None),
-        "date": _iso(hit.date),
-        "categories": list(hit.categories),
-        "author": hit.author,
-        "feed": hit.feed,
-        "image": http_url(hit.image),
-        "snippet": hit.snippet,
-        "score": hit.score,
-        "exact": hit.exact,
-    }
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
+def article_url(post_id, q=""):
+    """The URL of a post's page, keeping the query to highlight."""
+    return url_for("pages.article", post_id=post_id, q=q or None)
 
 
 def load_openapi():

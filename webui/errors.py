@@ -7,6 +7,7 @@ statuses here and only here:
     QueryError          400  bad query or parameter (also raised by webui.params)
     PostNotFoundError   404
     IndexNotFoundError  503  no index yet: "run reindex"
+    IndexVersionError   503  built with other text analysis: "run reindex --full"
     IndexLockedError    503
     other errors        500  (message logged, not shown)
 """
@@ -21,6 +22,7 @@ STATUS_FOR_ERROR = (
     (indexer.QueryError, 400),
     (indexer.PostNotFoundError, 404),
     (indexer.IndexNotFoundError, 503),
+    (indexer.IndexVersionError, 503),
     (indexer.IndexLockedError, 503),
 )
 

@@ -9,7 +9,6 @@ which the core has already escaped.
 import calendar
 import re
 from datetime import date, datetime
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, url_for
 from markupsafe import Markup
@@ -18,6 +17,9 @@ import indexer
 
 from .params import request_search_args
 from .search_index import display_timezone, get_index, search
+
+# Only http(s) images are shown; the rule is the core's.
+http_url = indexer.http_url
 
 bp = Blueprint("pages", __name__)
 
@@ -36,7 +38,8 @@ CHART_MAX_MONTHS = 120
 
 def init_app(app):
     """Register the template filters the pages use."""
-    app.add_template_filter(http_url)
+    app.add_template_filter(http_url, "http_url")
+    app.add_template_filter(marked)
     app.add_template_filter(local_date)
     app.add_template_filter(iso_datetime)
     app.add_template_global(search_url)
@@ -70,12 +73,9 @@ def article(post_id):
     ix = get_index()
     post = ix.get(post_id)
     title, paragraphs = post.title, post.paragraphs
-    if args.q:
-        try:
-            title = Markup(ix.highlight(post.title, args.q))
-            paragraphs = [Markup(ix.highlight(p, args.q)) for p in paragraphs]
-        except indexer.QueryError:
-            pass  # a query the core cannot parse still shows the article, unhighlighted
+    if args.q:  # a query the core cannot parse marks nothing
+        title = marked(ix.highlight(post.title, args.q))
+        paragraphs = [marked(ix.highlight(p, args.q)) for p in paragraphs]
     related = ix.more_like(post.id, limit=int(current_app.config["RELATED_LIMIT"]))
     return render_template(
         "article.html",
@@ -87,15 +87,9 @@ def article(post_id):
     )
 
 
-def http_url(url):
-    """Return ``url`` if it is an absolute http(s) URL, else ``None`` (template filter)."""
-    if not url or not isinstance(url, str) or any(c.isspace() or ord(c) < 32 for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+def marked(value):
+    """Marked text as HTML: escaped, matches in ``<mark>`` (template filter)."""
+    return Markup(indexer.html(value))
 
 
 def local_date(value):

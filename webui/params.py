@@ -1,32 +1,26 @@
-"""Turn ``request.args`` into checked search arguments, for the page and the API alike.
+"""Turn ``request.args`` into search arguments, for the page and the API alike.
 
-Bad input becomes :class:`indexer.QueryError` with the offending parameter in ``.param``,
-which the error handler answers with 400, so no malformed value reaches the core.
+The rules and messages are the core's (:func:`indexer.check_params`); this module
+maps request names (``from``, ``to``) and adds the web's own limit on ``per_page``.
+A bad value raises :class:`indexer.QueryError` naming the URL parameter, which the
+error handler answers with 400.
 """
 
-import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timezone
+from datetime import date
 
-from indexer import QueryError
+import indexer
 
 # Sort orders the core understands; the first is the default.
 SORTS = ("relevance", "date")
 
-# Widest whole number accepted for page/per_page; longer digit strings are rejected
-# before int() so a 10,000-digit "page" costs nothing.
-_MAX_DIGITS = 9
-
-# Longest category name accepted; real ones are a few characters.
-MAX_CATEGORY_CHARS = 100
-
-_DIGITS = re.compile(r"[0-9]+")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# URL parameter names of the core's search parameters, where they differ.
+URL_NAMES = {"date_from": "from", "date_to": "to"}
 
 
 @dataclass(frozen=True)
 class SearchArgs:
-    """One search request, validated: what the user asked for, in the core's terms."""
+    """One search request, checked: what the user asked for, in the core's terms."""
 
     q: str = ""
     page: int = 1
@@ -37,21 +31,21 @@ class SearchArgs:
     sort: str = SORTS[0]
     default_per_page: int = 10  # not a request value: lets url_args() omit the default
 
-    def search_kwargs(self, tz=timezone.utc):
+    def search_kwargs(self):
         """Keyword arguments for :meth:`indexer.SearchIndex.search` (besides ``q``).
 
-        :param tz: the zone the user's dates are in. ``from``/``to`` become the first and
-            last instant of those days there, so a post shown as 3 May is found by to=3 May.
+        ``from``/``to`` are days in the index's display time zone: a post shown as
+        3 May is found by to=3 May.
         """
         return {
             "page": self.page,
             "per_page": self.per_page,
             "category": self.category,
-            "date_from": datetime.combine(self.date_from, time.min, tz) if self.date_from else None,
-            "date_to": datetime.combine(self.date_to, time.max, tz) if self.date_to else None,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
             "sort": self.sort,
+            "names": URL_NAMES,
         }
-
     def url_args(self, **changes):
         """Query-string arguments that reproduce this search, with ``changes`` applied.
 
@@ -75,74 +69,34 @@ class SearchArgs:
         return bool(self.category or self.date_from or self.date_to)
 
 
-def parse_search_args(args, *, page_size=10, max_per_page=50, max_query_chars=512):
+def parse_search_args(args, *, page_size=10, max_per_page=50):
     """Check the search parameters of a request.
 
     :param args: ``request.args`` (any mapping with ``.get``).
     :return: a :class:`SearchArgs`.
     :raises indexer.QueryError: a parameter is malformed or out of range; ``.param`` names it.
     """
-    q = args.get("q", "").strip()
-    if len(q) > max_query_chars:
-        raise QueryError(
-            f"The query is too long ({len(q)} characters); use at most {max_query_chars}.",
-            param="q",
-        )
-    page = _whole_number(args, "page", 1, low=1)
-    per_page = _whole_number(args, "per_page", page_size, low=1)
-    if per_page > max_per_page:
-        raise QueryError(f"per_page must be between 1 and {max_per_page}, not {per_page}.", param="per_page")
-    category = args.get("category", "").strip() or None
-    if category and len(category) > MAX_CATEGORY_CHARS:
-        raise QueryError(
-            f"The category name is too long; use at most {MAX_CATEGORY_CHARS} characters.",
-            param="category",
-        )
-    date_from = _iso_date(args, "from")
-    date_to = _iso_date(args, "to")
-    if date_from and date_to and date_from > date_to:
-        raise QueryError(f"The date range is empty: from ({date_from}) is after to ({date_to}).", param="from")
-    sort = args.get("sort", "").strip() or SORTS[0]
-    if sort not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {_shorten(sort)!r}.", param="sort")
+    checked = indexer.check_params(
+        args.get("q", "").strip(),
+        page=args.get("page"),
+        per_page=args.get("per_page") or page_size,
+        category=args.get("category"),
+        date_from=args.get("from"),
+        date_to=args.get("to"),
+        sort=args.get("sort", "").strip() or SORTS[0],
+        max_per_page=max_per_page,
+        names=URL_NAMES,
+    )
     return SearchArgs(
-        q=q,
-        page=page,
-        per_page=per_page,
-        category=category,
-        date_from=date_from,
-        date_to=date_to,
-        sort=sort,
+        q=checked.q,
+        page=checked.page,
+        per_page=checked.per_page,
+        category=checked.category,
+        date_from=checked.date_from.date() if checked.date_from else None,
+        date_to=checked.date_to.date() if checked.date_to else None,
+        sort=checked.sort,
         default_per_page=page_size,
     )
-
-
-def _whole_number(args, name, default, *, low):
-    raw = args.get(name, "").strip()
-    if not raw:
-        return default
-    if not _DIGITS.fullmatch(raw) or len(raw) > _MAX_DIGITS or int(raw) < low:
-        raise QueryError(
-            f"{name} must be a whole number from {low} to {10**_MAX_DIGITS - 1}, not {_shorten(raw)!r}.",
-            param=name,
-        )
-    return int(raw)
-
-
-def _iso_date(args, name):
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        if not _ISO_DATE.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise QueryError(f"{name} must be a date written YYYY-MM-DD, not {_shorten(raw)!r}.", param=name) from None
-
-
-def _shorten(text, limit=40):
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def request_search_args(only=None):
@@ -158,5 +112,4 @@ def request_search_args(only=None):
         args,
         page_size=int(cfg["PAGE_SIZE"]),
         max_per_page=int(cfg["MAX_PER_PAGE"]),
-        max_query_chars=int(cfg["MAX_QUERY_CHARS"]),
     )

@@ -1,13 +1,12 @@
 """Open the search index once per app and hand it to views.
 
-``init_app`` opens ``INDEX_DIR`` at startup and keeps the :class:`indexer.SearchIndex`
+``init_app`` opens ``INDEX_DIR`` (in the display zone ``TIMEZONE``) at startup and keeps the :class:`indexer.SearchIndex`
 in ``app.extensions["search"]``. A missing index is not fatal: the app starts, every
 search answers 503 with the core's "run reindex" message, and the next request after a
 reindex opens the index and carries on (no restart needed).
 """
 
 import threading
-from datetime import timedelta, timezone
 
 from flask import abort, current_app
 
@@ -20,8 +19,8 @@ _OPEN_LOCK = threading.Lock()
 def init_app(app):
     """Open ``app.config["INDEX_DIR"]`` and store it in ``app.extensions["search"]``."""
     try:
-        app.extensions["search"] = indexer.open_index(app.config["INDEX_DIR"])
-    except indexer.IndexNotFoundError as e:
+        app.extensions["search"] = _open(app)
+    except (indexer.IndexNotFoundError, indexer.IndexVersionError) as e:
         app.logger.warning("%s", e)
         app.extensions["search"] = None
 
@@ -30,6 +29,7 @@ def get_index():
     """Return the app's search index, opening it now if it was missing at startup.
 
     :raises indexer.IndexNotFoundError: the index still does not exist.
+    :raises indexer.IndexVersionError: the index must be rebuilt with ``reindex --full``.
     """
     app = current_app
     ix = app.extensions.get("search")
@@ -37,8 +37,12 @@ def get_index():
         with _OPEN_LOCK:
             ix = app.extensions.get("search")
             if ix is None:
-                ix = app.extensions["search"] = indexer.open_index(app.config["INDEX_DIR"])
+                ix = app.extensions["search"] = _open(app)
     return ix
+
+
+def _open(app):
+    return indexer.open_index(app.config["INDEX_DIR"], timezone=app.config["TIMEZONE"])
 
 
 def search(args):
@@ -48,7 +52,7 @@ def search(args):
     :return: the core's :class:`indexer.SearchPage`.
     :raises werkzeug.exceptions.NotFound: ``page`` is past the last page of results.
     """
-    result = get_index().search(args.q, **args.search_kwargs(display_timezone()))
+    result = get_index().search(args.q, **args.search_kwargs())
     if args.page > result.pages:
         abort(
             404,
@@ -59,5 +63,5 @@ def search(args):
 
 
 def display_timezone():
-    """The zone post dates are shown in and date filters are read in (``UTC_OFFSET_HOURS``)."""
-    return timezone(timedelta(hours=float(current_app.config["UTC_OFFSET_HOURS"])))
+    """The zone post dates are shown in, date filters are read in and months are counted in."""
+    return get_index().tz

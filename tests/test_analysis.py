@@ -1,6 +1,7 @@
 import pytest
 
-from indexer.tokenizer import ChineseAnalyzer, ChineseCharAnalyzer, char_run, normalize, word_tokens
+from indexer.analysis import char_run, normalize, word_tokens
+from indexer.backends.whoosh.analyzers import ChineseAnalyzer, ChineseCharAnalyzer
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,7 @@ def test_char_tokens_skip_punctuation_and_space():
 
 
 def test_pre_analysed_values_give_the_same_tokens():
-    from indexer.tokenizer import word_run
+    from indexer.analysis import word_run
 
     text = "首提保交楼至今，ＧＤＰ增长５．２％"
     norm = normalize(text)[0]
@@ -78,7 +79,7 @@ def test_rjieba_cuts_exactly_like_jieba(tmp_path, demo_dir, with_user_dict):
     pytest.importorskip("rjieba")
     from conftest import CORPUS_DIR
 
-    from indexer.tokenizer import Segmenter
+    from indexer.analysis import Segmenter
 
     user_dict = None
     if with_user_dict:
@@ -92,17 +93,3 @@ def test_rjieba_cuts_exactly_like_jieba(tmp_path, demo_dir, with_user_dict):
         assert fast.cut(text) == reference.cut(text)
     if with_user_dict:
         assert "提保交楼" in fast.cut("首提保交楼至今")
-
-
-def test_fast_postings_equal_whoosh_postings():
-    from indexer.schema import build_schema
-    from indexer.tokenizer import word_run
-
-    schema = build_schema()
-    text = "中华人民共和国教育部：课后服务，双减以后的课后服务。ＧＤＰ增长５．２％"
-    norm = normalize(text)[0]
-    for field, fast_value in (("content_c", char_run(norm)), ("meta_c", char_run(norm)),
-                              ("content", word_run(norm)), ("title", word_run(norm))):
-        fast = sorted(schema[field].postings(fast_value))
-        whoosh_path = sorted(schema[field].postings(text))  # raw text goes through the analyzer and format
-        assert fast == whoosh_path and fast, field

@@ -13,17 +13,15 @@ Verbatim checks are the costly part, so they are done as rarely as possible:
   substring search in their char tokens, which the SearchIndex keeps in
   memory once read; Whoosh's span queries over positions cost ~100x more.
 
-Posting lists are read a block at a time (`_blocks`), not a posting at a
-time through Whoosh's matcher interface: a set of docnums is built from each
-decoded block of ids, which is several times faster for the long lists of
-common characters.
+Posting lists are read a block at a time (adapter.posting_blocks), not a
+posting at a time through Whoosh's matcher interface: a set of docnums is
+built from each decoded block of ids, which is several times faster for the
+long lists of common characters.
 """
 
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.reading import TermNotFound
-
-from .query import CHAR_FIELDS, WORD_FIELDS, WORD_TWIN
-from .tokenizer import query_words
+from ...analysis import query_words
+from ...query import CHAR_FIELDS, WORD_FIELDS, WORD_TWIN
+from .adapter import posting_blocks
 
 
 class DocSets:
@@ -35,14 +33,14 @@ class DocSets:
         self.seg = seg
         self.char_text = char_text
         self._clauses = {}
-        self._terms = {}
+        self._term_sets = {}
 
     def term(self, field, text):
         """All live docnums having `text` in `field`."""
         key = (field, text)
-        if key not in self._terms:
-            self._terms[key] = term_docs(self.reader, field, text)
-        return self._terms[key]
+        if key not in self._term_sets:
+            self._term_sets[key] = term_docs(self.reader, field, text)
+        return self._term_sets[key]
 
     def all_docs(self):
         return set(self.reader.all_doc_ids())
@@ -111,35 +109,12 @@ class DocSets:
         return {docnum for docnum in candidates if needle in char_text(docnum, field)}
 
 
-def _blocks(leaf, field, text, values=False):
-    """Yield (ids, values or None) for each posting block of a term in one segment (none if absent)."""
-    try:
-        matcher = leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
-    except TermNotFound:
-        return
-    if isinstance(matcher, W3LeafMatcher):
-        # Whoosh's own block decoding, without its per-posting method calls.
-        while matcher.is_active():
-            matcher._read_ids()
-            if values:
-                matcher._read_values()
-            yield matcher._ids, matcher._values if values else None
-            matcher._next_block()
-        return
-    ids, vals = [], []
-    while matcher.is_active():  # short lists inlined in the term index
-        ids.append(matcher.id())
-        vals.append(matcher.value() if values else None)
-        matcher.next()
-    yield ids, vals if values else None
-
-
 def term_docs(reader, field, text):
     """Live docnums of a term, across segments."""
     docs = set()
     for leaf, base in reader.leaf_readers():
         deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
-        for ids, _ in _blocks(leaf, field, text):
+        for ids in posting_blocks(leaf, field, text):
             if base or deleted:
                 docs.update(base + d for d in ids if d not in deleted)
             else:

@@ -1,0 +1,214 @@
+"""The embedded backend's write side: generations of Whoosh indexes in one folder (see store.py).
+
+Incremental batches update the live generation in place: Whoosh's commit is
+atomic, so searchers see the old or the new state, never half. A full batch
+builds a new generation beside the live one and switches ``CURRENT`` only
+when it is complete, so an interrupted run leaves the old one answering.
+
+Posts are added through parts: each part (in a worker process, or in the
+writing process) writes Whoosh segments of its own, one per SEGMENT_DOCS
+posts, and the writing process commits them all at once with its deletions.
+"""
+
+import shutil
+from datetime import timezone
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.reading import SegmentReader
+from whoosh.writing import SegmentWriter
+
+from ... import store
+from ...engine import IndexWriter, PartWriter
+from ...errors import IndexNotFoundError
+from . import adapter
+from .schema import CHARS_COLUMN_FIELDS, build_schema
+
+# Posts per segment written by a part; bounds a worker's memory (its postings
+# stay in memory until the segment is written) and the number of segments.
+SEGMENT_DOCS = 1000
+
+# Memory Whoosh's writer may use for its posting pool before spilling a run to
+# disk, in MB; set above what SEGMENT_DOCS posts need, so it never spills.
+WRITER_LIMIT_MB = 512
+
+# Small segments (fewer than SEGMENT_DOCS posts) tolerated before they are merged.
+MAX_SMALL_SEGMENTS = 8
+
+
+class WhooshWriter(IndexWriter):
+    """Write the embedded index in `index_dir` (created if missing)."""
+
+    def __init__(self, index_dir):
+        self.index_dir = Path(index_dir)
+        self._lock = store.WriterLock(self.index_dir)
+        self._live = None  # (generation, folder) or None
+        self._gen_dir = None  # folder of the batch
+        self._generation = None
+        self._full = False
+        self._user_dict = None
+
+    def __enter__(self):
+        self._lock.__enter__()
+        try:
+            self._live = store.current_generation(self.index_dir)
+        except IndexNotFoundError:
+            self._live = None
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.__exit__(*exc)
+
+    def live_meta(self):
+        return store.read_meta(self._live[1]) if self._live else None
+
+    def live_user_dict(self):
+        return store.stored_user_dict(self._live[1]) if self._live else None
+
+    def signatures(self):
+        """Map path → signature for every live document, read from columns (no stored fields)."""
+        if not self._live:
+            return {}
+        ix = whoosh_index.open_dir(str(self._live[1]))
+        with ix.reader() as reader:
+            if not reader.doc_count_all():
+                return {}
+            paths = reader.column_reader("path")
+            sigs = reader.column_reader("sig")
+            return {paths[docnum]: sigs[docnum] for docnum in reader.all_doc_ids()}
+
+    def begin(self, full, user_dict=None):
+        self._full = full or not self._live
+        if self._full:
+            store.remove_stale_generations(self.index_dir)
+            self._generation = (self._live[0] if self._live else 0) + 1
+            self._gen_dir = store.generation_dir(self.index_dir, self._generation)
+            shutil.rmtree(self._gen_dir, ignore_errors=True)
+            self._gen_dir.mkdir()
+            if user_dict is not None:
+                shutil.copyfile(user_dict, self._gen_dir / store.USER_DICT_FILE)
+            whoosh_index.create_in(str(self._gen_dir), build_schema())
+        else:
+            store.remove_stale_generations(self.index_dir, keep_previous=True)  # e.g. left by a killed --full
+            self._generation, self._gen_dir = self._live
+        self._user_dict = store.stored_user_dict(self._gen_dir)
+
+    @property
+    def generation(self):
+        return self._generation
+
+    @property
+    def user_dict(self):
+        return self._user_dict
+
+    def part_spec(self):
+        return ("whoosh", str(self._gen_dir))
+
+    def part(self):
+        return WhooshPart(str(self._gen_dir))
+
+    def commit(self, tokens, replaced, deleted, meta):
+        ix = whoosh_index.open_dir(str(self._gen_dir))
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        try:
+            for path in (*replaced, *deleted):
+                writer.delete_by_term("path", path)
+            adapter.commit_with_segments(writer, [s for segments in tokens for s in segments], _merge_small_segments)
+        except BaseException:
+            writer.cancel()
+            raise
+        ix.close()
+        store.write_meta(self._gen_dir, {**(store.read_meta(self._gen_dir) or {}), **meta,
+                                         "generation": self._generation})
+        if self._full:
+            # The switch: searchers opening the index from now on see the new generation.
+            store.switch(self.index_dir, self._gen_dir)
+            store.remove_stale_generations(self.index_dir, keep_previous=True)
+
+
+class WhooshPart(PartWriter):
+    """Writes added posts into new segments of a generation (one per SEGMENT_DOCS posts)."""
+
+    def __init__(self, gen_dir):
+        self.ix = whoosh_index.open_dir(gen_dir)
+        self.schema = self.ix.schema
+        self.segments = []
+        self.writer = None
+        self.added = 0
+
+    def add(self, analysed):
+        if self.writer is None:
+            # _lk=False: the writing process holds the index lock, as Whoosh's own MpWriter does.
+            self.writer = SegmentWriter(self.ix, _lk=False, limitmb=WRITER_LIMIT_MB)
+            self.added = 0
+        self.writer.add_document(**document(analysed, self.schema))
+        self.added += 1
+        if self.added >= SEGMENT_DOCS:
+            self._close()
+
+    def _close(self):
+        if self.writer is not None:
+            self.segments.append(adapter.finalize_segment(self.writer))
+            self.writer = None
+
+    def finish(self):
+        self._close()
+        return self.segments
+
+    def discard(self):
+        if self.writer is not None:
+            adapter.discard_segment(self.writer)
+            self.writer = None
+        self.segments = []
+
+
+def open_part(spec):
+    """Make the part described by WhooshWriter.part_spec() (in a worker process)."""
+    return WhooshPart(spec[1])
+
+
+def document(analysed, schema):
+    """Return Whoosh add_document() fields for an AnalysedPost, text fields as ready postings."""
+    post = analysed.post
+    date = post.date.astimezone(timezone.utc).replace(tzinfo=None) if post.date else None
+    doc = {
+        "id": post.id,
+        "path": post.path,
+        "sig": analysed.signature,
+        "sha256": post.sha256,
+        "title": schema["title"].postings(analysed.title_words),
+        "_stored_title": post.title,
+        "content": schema["content"].postings(analysed.content_words),
+        **{field: schema[field].postings(run) for field, run in analysed.chars.items()},
+        "chars": "\n".join(analysed.chars[field] for field in CHARS_COLUMN_FIELDS).encode("utf-8"),
+        "category": ",".join(c.replace(",", " ") for c in post.categories) or None,
+        "_stored_category": list(post.categories),
+        "month": date.strftime("%Y-%m") if date else None,
+        "date": date,
+        "body": post.text,
+        "tags": list(post.tags),
+        "author": post.author,
+        "editor": post.editor,
+        "image": post.image,
+        "feed": post.feed,
+    }
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def _merge_small_segments(writer, segments):
+    """Whoosh merge policy: fold the small segments incremental runs leave into the new one.
+
+    Whoosh's default (MERGE_SMALL) would, with a few dozen segments of
+    SEGMENT_DOCS posts, merge nearly all of them in one incremental run.
+    Here segments of SEGMENT_DOCS or more stay as they are, and the small
+    ones are merged once there are MAX_SMALL_SEGMENTS of them, so an
+    incremental run costs about what it indexes.
+    """
+    small = [s for s in segments if s.doc_count_all() < SEGMENT_DOCS]
+    if len(small) < MAX_SMALL_SEGMENTS:
+        return segments
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in small]

@@ -1,0 +1,187 @@
+"""The search-engine interface: what a backend implements, and what it exchanges.
+
+::
+
+    faces (CLI, web, library)
+        └── SearchIndex (search.py): checks parameters, parses the query,
+            │   falls back to any-term, builds snippets and Hits
+            └── SearchEngine      read side of one backend
+    reindex (indexing.py): reads, cleans and analyses posts
+        └── IndexWriter           write side of one backend
+
+A backend indexes the token streams of :class:`indexer.analysis.AnalysedPost`
+as given, and matches by these semantics, whatever its own objects:
+
+- a clause is *verbatim* in a post when its token characters stand together,
+  in order, in one of the clause's char streams (spaces and punctuation were
+  never tokens); unquoted, it also *matches* where each of its jieba words is
+  a token of one of its word streams (query.WORD_FIELDS / query.CHAR_FIELDS);
+- a query matches where every required group has a matching clause (or, with
+  ``require_all=False``, any group), and no excluded clause matches; posts
+  where every group is verbatim are the *exact* tier;
+- relevance order is the exact tier, then the rest, each by BM25 over the
+  word streams (title boosted by TITLE_BOOST, metadata by META_BOOST) plus a
+  proximity bonus; date order is newest first, undated last;
+- totals, category facets and months count every match, not a page.
+
+Backends: ``backends.whoosh`` (embedded, the default).
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+
+from .models import Article
+from .query import ParsedQuery
+
+# A title match counts this many times a body match.
+TITLE_BOOST = 3.0
+
+# Categories and author describe a post; matching them counts less than its text.
+META_BOOST = 0.5
+
+# Words further apart than this (in word positions) get no proximity bonus.
+PROXIMITY_SLOP = 8
+
+# How much words found near each other count over the same words apart.
+PHRASE_BOOST = 2.0
+
+
+@dataclass(frozen=True)
+class EngineQuery:
+    """One search as a backend sees it: parsed, checked, dates as aware datetimes."""
+
+    parsed: ParsedQuery
+    category: str | None = None
+    date_from: datetime | None = None  # inclusive, aware
+    date_to: datetime | None = None  # inclusive, aware
+    sort: str = "relevance"  # or "date"
+    require_all: bool = True
+    tz: tzinfo = timezone.utc  # months are counted in this zone
+
+
+@dataclass(frozen=True)
+class EngineHit:
+    """One matching post with its score and tier."""
+
+    post: Article
+    score: float
+    exact: bool
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """A page of ranked matches with counts over all of them."""
+
+    total: int
+    hits: tuple[EngineHit, ...]
+    facets: dict  # category -> matches, largest first
+    months: dict  # "YYYY-MM" in the query's zone -> matches, in order
+
+
+class SearchEngine(ABC):
+    """Read side of a backend. Safe to share between threads."""
+
+    #: the Segmenter queries are cut with (the one the index was built with)
+    segmenter = None
+
+    @abstractmethod
+    def search(self, query, offset, limit):
+        """Return an EngineResult: the matches ranked, `limit` of them from `offset`, and counts."""
+
+    @abstractmethod
+    def ids(self, query):
+        """Return the ids of every match, in result order."""
+
+    @abstractmethod
+    def get(self, post_id):
+        """Return the Article with this id; raise PostNotFoundError if there is none."""
+
+    @abstractmethod
+    def more_like(self, post_id, limit):
+        """Return up to `limit` EngineHits most like the post `post_id`, best first."""
+
+    @abstractmethod
+    def suggest(self, chars, limit):
+        """Return up to `limit` titles in whose char stream `chars` (token characters) stand together."""
+
+    @abstractmethod
+    def stats(self, tz=timezone.utc):
+        """Return IndexStats (post count, size, last reindex, top categories)."""
+
+    @property
+    @abstractmethod
+    def generation(self):
+        """Number of the live generation (changes with every full rebuild)."""
+
+    @property
+    @abstractmethod
+    def doc_count(self):
+        """Number of posts in the index."""
+
+    def close(self):
+        """Release files and connections."""
+
+
+class IndexWriter(ABC):
+    """Write side of a backend: one writer at a time, used as a context manager (holds the lock).
+
+    A run: ``live_meta()`` and ``signatures()`` describe what is indexed; ``begin(full)``
+    starts a batch (a new generation when full); posts are added through parts
+    (``part()`` here, or ``open_part(part_spec())`` in worker processes), each
+    returning a token from ``finish()``; ``commit(tokens, replaced, deleted, meta)``
+    makes the batch visible at once (a full batch by switching generations).
+    """
+
+    @abstractmethod
+    def __enter__(self):
+        """Take the writer lock; raise IndexLockedError if another process holds it."""
+
+    @abstractmethod
+    def __exit__(self, *exc):
+        """Release the lock; an uncommitted batch is discarded."""
+
+    @abstractmethod
+    def live_meta(self):
+        """The live index's meta record (fingerprint, source_dir, ...), or None if there is no index."""
+
+    @abstractmethod
+    def live_user_dict(self):
+        """Path of the user dictionary the live index was built with, or None."""
+
+    @abstractmethod
+    def signatures(self):
+        """Map path -> signature for every indexed post."""
+
+    @abstractmethod
+    def begin(self, full, user_dict=None):
+        """Start a batch; `full` writes a new generation (with `user_dict`, kept beside it)."""
+
+    @abstractmethod
+    def part_spec(self):
+        """A picklable description from which ``open_part`` makes a part in another process."""
+
+    @abstractmethod
+    def commit(self, tokens, replaced, deleted, meta):
+        """Make the batch visible: the parts' posts, minus `replaced` old versions and `deleted` paths."""
+
+    @property
+    @abstractmethod
+    def user_dict(self):
+        """The user dictionary of the batch (a stored copy), or None."""
+
+
+class PartWriter(ABC):
+    """Adds analysed posts; made in the writing process or in a worker."""
+
+    @abstractmethod
+    def add(self, analysed):
+        """Add one AnalysedPost."""
+
+    @abstractmethod
+    def finish(self):
+        """Close the part; return a picklable token for IndexWriter.commit."""
+
+    @abstractmethod
+    def discard(self):
+        """Drop what was added (the batch goes on without it)."""
