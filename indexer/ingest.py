@@ -1,7 +1,7 @@
 """Turn one post file into a Post record, or a Failure saying why not.
 
     file bytes ──sources.read_text──▶ text ──frontmatter.split/parse──▶ Meta + body
-                                            body ──clean.clean_body──▶ clean text, editor, image
+                                            body ──clean.clean_body──▶ clean text, credits, image
 """
 
 import hashlib
@@ -55,6 +55,11 @@ def _read_post(source):
     feed = feed_of(source.relpath)
     cleaned = clean_body(body, feed=feed)
     warnings = meta.warnings + ((decode_warning,) if decode_warning else ())
+    # This mirror writes the site's name as the author (it is also a category): a person the
+    # body credits is the better author, and the site stays findable by its category.
+    author = meta.author
+    if cleaned.author and (author is None or author in meta.categories):
+        author = cleaned.author
     return Post(
         id=post_id(source.relpath),
         path=source.relpath,
@@ -62,8 +67,9 @@ def _read_post(source):
         text=cleaned.text,
         categories=meta.categories,
         tags=meta.tags,
-        author=meta.author,
+        author=author,
         editor=cleaned.editor,
+        source=cleaned.source,
         date=meta.date,
         image=meta.image or cleaned.image,
         feed=feed,
