@@ -7,7 +7,7 @@ from indexer import cli
 def test_all_is_sorted_and_complete():
     assert indexer.__all__ == sorted(indexer.__all__)
     public = {name for name in dir(indexer) if not name.startswith("_")}
-    modules = {"cli", "clean", "config", "errors", "frontmatter", "indexing", "ingest", "matching", "models", "query",
+    modules = {"boilerplate", "cli", "clean", "config", "errors", "frontmatter", "indexing", "ingest", "matching", "models", "query",
                "schema", "search", "sources", "tokenizer"}
     assert public - modules == set(indexer.__all__)
 
