@@ -58,6 +58,7 @@ boilerplate when its context is, from trafilatura the normalise-then-count of re
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import json
 import math
@@ -66,7 +67,6 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import NamedTuple
 
 __all__ = [
@@ -118,10 +118,14 @@ MAX_REMOVED_SHARE = 0.3
 # Version of the JSON written by FeedTemplates/FeedCounts/PostKeys.to_json.
 JSON_VERSION = 1
 
+# Keys are built after NFKC, which turns "，" into ",": a URL ends at ASCII , ; ) ] } too, and at
+# the first CJK character.
 _URL_RE = re.compile(
-    r"(?:https?://|ftp://|www\.)[^\s<>\"'，。、；！？）】]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
-    re.IGNORECASE,
+    r"(?:https?://|ftp://|www\.)[^\s<>\"',;)\]}\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+", re.IGNORECASE
 )
+# Only tried on text with an "@": its leading [\w.+-]+ would rescan every run of CJK letters.
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_URL_OR_EMAIL_RE = re.compile(f"{_URL_RE.pattern}|{_EMAIL_RE.pattern}", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"\d+")
 # A measured number: a percentage, a decimal, an amount in 亿/万亿, a change in 个百分点.
 _MEASURE_RE = re.compile(r"\d\s*[%％‰]|\d[.．]\d|\d\s*(?:亿|万亿|个百分点)")
@@ -135,7 +139,8 @@ def key(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     parts: list[str] = []
     pos = 0
-    for match in _URL_RE.finditer(text):
+    pattern = _URL_OR_EMAIL_RE if "@" in text else _URL_RE
+    for match in pattern.finditer(text):
         parts.append(_squeeze(text[pos : match.start()]))
         parts.append(_URL_MARK)
         pos = match.end()
@@ -145,8 +150,20 @@ def key(text: str) -> str:
 
 def _squeeze(text: str) -> str:
     """Digits to 0; drop whitespace, punctuation, symbols and controls (categories Z, P, S, C)."""
-    text = _DIGITS_RE.sub("0", text)
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "ZPSC")
+    text = _DIGITS_RE.sub("0", text).translate(_drop_table())
+    if text.isascii() or max(text) <= "\uffff":
+        return text
+    return "".join(ch for ch in text if not _dropped(ch))  # emoji and other astral symbols
+
+
+@functools.cache
+def _drop_table() -> dict[int, None]:
+    """str.translate table deleting the BMP's Z, P, S and C characters (built once, ~20 ms)."""
+    return {i: None for i in range(0x10000) if _dropped(chr(i))}
+
+
+def _dropped(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "ZPSC"
 
 
 # ── per-post keys ───────────────────────────────────────────────────────────────────────────
@@ -393,7 +410,7 @@ class FeedTemplates:
     threshold: int = 0  # posts a key needed to be a template (0: the feed was too small)
     edge: int = EDGE
 
-    @cached_property
+    @functools.cached_property
     def _tables(self) -> dict[tuple[bool, str], dict[str, Template]]:
         tables: dict[tuple[bool, str], dict[str, Template]] = {}
         for template in self.templates:

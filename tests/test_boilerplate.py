@@ -55,6 +55,11 @@ def test_variants_share_a_key(one, other):
     assert bp.key(one) == bp.key(other)
 
 
+def test_text_after_a_url_stays_in_the_key():
+    assert bp.key("详见 https://a.example/1，第3期") == "详见<url>第0期"
+    assert bp.key("联系 editor@example.cn 或扫码") == "联系<url>或扫码"
+
+
 def test_different_text_has_different_keys():
     assert bp.key("本文仅代表作者观点") != bp.key("本文仅代表编辑部观点")
     assert bp.key("  ") == ""
