@@ -24,9 +24,24 @@ Pipeline (``clean_body``)::
    (``a``, ``span``, ``font``…) nothing, so ``南<a>太平洋</a>无核区`` stays one word.
    The first real ``<img src>`` met on the way becomes ``Cleaned.image``.
 5. **Lines and paragraphs**: the emitted text is split into lines, each line is
-   whitespace-normalised and stripped, a ``责任编辑：X`` line is taken out as the editor, the rules'
+   whitespace-normalised and stripped, credit lines are taken out as fields (step 6), the rules'
    text patterns are applied, and blank lines separate paragraphs. Paragraphs are joined with
    a blank line; lines inside one paragraph (from ``<br>`` or table rows) with a newline.
+6. **Credits** are fields, not text, and the patterns are general (no feed's name in them):
+   a line made only of ``LABEL：VALUE`` credits (``责任编辑：`` ``编辑|`` ``作者：`` ``文/``
+   ``来源：`` ``原文链接：`` ``本文来自微信公众号：X（ID：…），作者：Y`` ``题图来自…`` ``校对：``…),
+   or a ``<site>编辑 NAME`` byline, fills ``Cleaned.editor``/``author``/``source`` and goes.
+   A value must look like what it claims: names are short (CJK 2-4 characters for an editor,
+   2-8 for an author, or a Latin name), UI text glued on by an inline link (``张三文章纠错``) is
+   cut off, role words (``见习记者``) and outlets (``观察者网``) are set aside; a line whose
+   values fail is article text and stays (a ``责任编辑`` line always goes, as before). Credits
+   at the head of a kept line (``财联社7月11日讯（编辑 卞纯）…``, ``【文/观察者网 王慧】3月…``)
+   fill the fields and the line stays whole.
+
+Inline asides stay with their paragraph: ``<span class="text-remarks">（…）</span>`` notes,
+other ``<span>`` notes and ``<sup>[8]</sup>`` references are inline tags, so their text is
+kept in place (虎嗅 paragraphs used to be dropped whole for holding a ``text-remarks`` span).
+Site boilerplate that no rule names is learnt per feed from the archive: see ``boilerplate``.
 
 Sina's ``<!--article_adlist[…]-->`` ads, its ``ocr-text`` image attributes and its
 ``<!-- 正文下iframe -->`` markers need no rule: comments and attributes never become text.
@@ -49,8 +64,15 @@ __all__ = ["DEFAULT_RULES", "Cleaned", "Rule", "clean_body"]
 @dataclass(frozen=True)
 class Cleaned:
     text: str  # article paragraphs in order, separated by "\n\n"; no leading/trailing whitespace
-    editor: str | None  # from a "责任编辑：X" line (removed from text)
+    editor: str | None  # from a "责任编辑：X", "编辑|X" or "<site>编辑 X" credit (removed from text)
     image: str | None  # first real <img src>, else None
+    author: str | None = None  # from a "作者：X", "文/X" or "来源|X（ID：…）" credit; names joined by "、"
+    source: str | None = None  # from a "来源：X", "原文链接：URL" or "本文来自微信公众号：X" credit
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The article paragraphs in order (what ``boilerplate.learn`` and ``strip`` take)."""
+        return self.text.split(_PARA) if self.text else []
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,35 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "syndicated into other feeds, so these apply to every post.",
     ),
     Rule(
+        None,
+        text_patterns=(
+            # End markers: "——END——", "- end -", "（完）", "（全文完）".
+            r"(?i)^[\W_]*(?:the\s*)?(?:end|完|全文完)[\W_]*$",
+            # Reprint notices, as a short line of their own that opens with the notice or with
+            # one clause about the text itself ("本文为X原创，转载请注明出处").
+            (
+                r"^(?=.{0,40}$)(?:(?:本文|本稿|此文|文章|原创|版权|作品|内容|稿件)[^。]{0,24}?[，,。]\s*)?"
+                r"(?:未经.{0,12}(?:授权|许可|同意).{0,6}(?:不得|禁止|严禁|谢绝)(?:任何)?转载"
+                r"|转载请(?:务必)?(?:注明|联系|保留|私信|后台)|如需转载|禁止转载|谢绝转载|严禁转载).*$"
+            ),
+            # Lines of nothing but hashtags: "#芯片# #人工智能#", "#新品 #发布会".
+            r"^(?:[#＃][^#＃\s]*[^\d\s#＃][^#＃\s]*[#＃]?\s*)+$",
+            # Calls to scan a QR code: "扫描下方二维码关注我们", "长按识别二维码下载APP".
+            (
+                r"^(?=.{0,40}$)\W*(?:请|欢迎)?(?:扫描|扫码|长按|识别|扫一扫|微信扫).{0,30}"
+                r"(?:关注|下载|二维码|订阅|加入|添加|入群).*$"
+            ),
+            # Disclaimer paragraphs that say so: "【免责声明】…", "免责声明：…".
+            r"^[【\[（(]?\s*免责声明\s*[】\]）)：:].*$",
+            # Media and shop placeholders left by the feed: "视频地址", "商店页面：URL".
+            r"^(?:视频地址|视频链接|视频播放|商店页面|商店地址|购买链接|购买地址|下载地址)\s*[:：]?\s*(?:https?://\S*)?$",
+        ),
+        note="Template lines every kind of site prints, in forms narrow enough to never be a "
+        "sentence of an article: end markers, reprint notices, hashtag lines, QR-code calls, "
+        "disclaimers, video/shop placeholders. What a site prints its own way is learnt per "
+        "feed from the archive instead (boilerplate.py).",
+    ),
+    Rule(
         r"新浪",
         selectors=("p.jqlblock_cls", "blockquote.fin_reference"),
         note="Sina: promoted research-report link lists and 相关新闻 related-link boxes.",
@@ -117,12 +168,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         r"虎嗅",
-        selectors=("p:has(> span.text-remarks)",),
         text_patterns=(
             r"^本文来自微信公众号\s*[:：].*$",
             r"^(?:来源|作者|监制|头图|题图|编辑)\s*[|｜].*$",
         ),
-        note="虎嗅: WeChat attribution lines (本文来自微信公众号…, 作者 | …, 头图 | …) at top and bottom.",
+        note="虎嗅: WeChat attribution lines (本文来自微信公众号…, 作者 | …, 头图 | …) at top and bottom "
+        "that the general credit parser did not take (its values did not pass as names). No "
+        "selector: a <span class=\"text-remarks\"> is an inline aside inside real paragraphs too.",
     ),
 )
 
@@ -161,10 +213,67 @@ _SPACE_RE = re.compile(r"[ \t\r\n\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f
 # into U+FFFD already, the others would pass through.
 _INVISIBLE_RE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\x00-\x08\x0e-\x1f\x7f]")
 
-# "责任编辑：蒋晓桐", "【责任编辑:薛涛】", "责任编辑：刘万里 SF014" (Sina appends a staff code),
-# "责编：X" (证券时报's short form). Only a whole line counts, never a mention inside a sentence.
-_EDITOR_RE = re.compile(r"^[【\[(（]?\s*(?:责任编辑|责编)\s*[:：]\s*(?P<name>.*?)\s*[】\])）]?$")
+# ── credits ──────────────────────────────────────────────────────────────────────────────
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_SEP = r"\s*[:：|｜丨]\s*"
+# One credit label and its separator, at the start of a line or after a space/comma. Group names
+# say which field the value fills; "other" credits (pictures, proof-readers…) fill none.
+_CREDIT_LABEL_RE = re.compile(
+    r"(?:^|(?<=[\s，,;；、]))(?:"
+    rf"(?P<chief>责任编辑|责编){_SEP}"
+    rf"|(?P<editor>编辑){_SEP}"
+    rf"|(?P<author>本文作者|作者|撰文|记者){_SEP}"
+    r"|(?P<byline>文)\s*[/／|｜丨:：]\s*"
+    r"|(?P<wechat>本文(?:来自|转载自|转自|来源于?)(?:(?:微信)?公众号\s*[:：|｜丨]?|\s*[:：|｜丨]))\s*"
+    rf"|(?P<source>来源|出处|转载自|原文链接|原文地址|原文网址){_SEP}"
+    r"|(?P<picture>(?:封面图片|封面图|封面|题图|头图|配图|图片|动图|插图))"
+    r"(?:(?:来源|来自)\s*[:：|｜丨]?|摄影\s*[:：|｜丨]?|\s*[:：|｜丨])\s*"
+    r"|(?P<other>校对|审校|审核|监制|统筹|策划|排版|美编|设计|摄影|摄像|剪辑|实习生|出品|运营|编审|终审|初审"
+    rf"|复审|参考链接|参考资料|相关链接|标签|关键词|关键字|话题){_SEP}"
+    r")"
+)
+# "每经编辑 黄胜", "样例网编辑：王五": a staff byline naming the site first.
+_BYLINE_RE = re.compile(rf"^(?P<site>[{_CJK}A-Za-z0-9]{{1,12}}?)编辑(?:{_SEP}|\s+)(?P<name>.+)$")
+# Credits at the head of a line that goes on with article text: the line stays, the fields fill.
+# "财联社7月11日讯（编辑 卞纯）据…", "财联社（上海，编辑 黄君芝）讯，…"
+_HEAD_EDITOR_RE = re.compile(
+    r"^[^（()）。，]{0,24}?[（(](?:[^（()）]{0,8}[，,]\s*)?编辑\s*[:：]?\s*(?P<name>[^（()）]{1,16})[)）]"
+)
+# "【文/观察者网 王慧】3月15日…"
+_HEAD_AUTHOR_RE = re.compile(r"^[【\[](?:文|作者|撰文)\s*[/／|｜丨:：]\s*(?P<name>[^】\]]{1,40})[】\]]")
+# A credit line is short; a longer line is prose that happens to start with a label.
+_CREDIT_MAX_CHARS = 120
+# Brackets a whole credit line may sit in: "【责任编辑:薛涛】", "（作者：赵子健）".
+_WRAPPERS = {"【": "】", "[": "]", "（": "）", "(": ")", "〔": "〕", "［": "］"}
+# Parenthesised notes inside a name or source: "余源（andyy1988@126.com）", "阑夕（ID：techread）".
+_PAREN_RE = re.compile(r"\s*[（(][^（()）]*[)）]")
+_WECHAT_ID_RE = re.compile(r"[（(]\s*(?:微信)?(?:ID|id|号)\s*[:：]")
+# Sina appends a staff code to editors: "刘万里 SF014".
 _STAFF_CODE_RE = re.compile(r"\s+[A-Za-z]{1,4}\d{2,}$")
+# Page UI that an inline link glues to the name before it ("张三文章纠错"). Cut off the end of a
+# name; a name that still holds one is not a name.
+# fmt: off
+_UI_WORDS = tuple(sorted((
+    "文章纠错", "我要纠错", "纠错", "举报", "分享到", "分享", "收藏", "打印", "关闭窗口", "关闭",
+    "返回顶部", "返回首页", "返回", "点赞", "评论", "转发", "复制链接", "相关阅读", "推荐阅读",
+    "阅读原文", "原文链接", "相关新闻", "相关文章", "上一篇", "下一篇", "字号", "更多", "扫一扫",
+    "二维码", "微信", "微博", "登录", "注册", "免责声明", "点击", "查看", "首页",
+), key=len, reverse=True))
+# fmt: on
+_UI_RE = re.compile("|".join(_UI_WORDS))
+# Words before a name that say what the person does: "见习记者,李莎", "全媒体记者 钟小韵".
+_ROLE_RE = re.compile(r"(?:记者|通讯员|编辑|实习生|撰稿人?|主持人|整理|综合|报道|摄)$")
+# An outlet before a name ("文/观察者网 王慧"); set aside when a person's name follows.
+_OUTLET_RE = re.compile(
+    r"(?:网|报|社|台|新闻|日报|晚报|周刊|杂志|财经|客户端|公众号|APP|App|之家|研究院|研究所)$"
+)
+_LATIN_NAME_RE = re.compile(r"[A-Za-z][A-Za-z .'\-]{0,38}[A-Za-z.]")
+# Most names a credit may hold; longer lists are prose.
+_MAX_NAMES = 6
+# Sentence punctuation: a value holding it is prose, not a credit.
+_PROSE_RE = re.compile(r"[。！？!?；;]")
+_SOURCE_MAX_CHARS = 40
+_URL_ONLY_RE = re.compile(r"(?i)^https?://\S+$")
 
 # Images that are not a picture of the article: inline data, and the feed mirror's
 # placeholders (random picsum.photos stock photos, ".../undefined" from a broken template).
@@ -196,7 +305,7 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 def clean_body(
     body: str, *, feed: str | None = None, rules: Sequence[Rule] | None = None
 ) -> Cleaned:
-    """Return the article text, editor and lead image of a post body (HTML or Markdown)."""
+    """Return the article text, credits (editor, author, source) and lead image of a post body."""
     active = [r for r in (DEFAULT_RULES if rules is None else rules) if r.applies_to(feed)]
     body = _encodable(body)
     with warnings.catch_warnings():
@@ -215,8 +324,14 @@ def clean_body(
     source_lines = not _has_tags(soup, html, _SOURCE_BREAK_TAGS)
     raw, image = _walk(soup, dropped, source_lines=source_lines)
     patterns = [re.compile(p) for r in active for p in r.text_patterns]
-    paragraphs, editor = _paragraphs(raw, patterns)
-    return Cleaned(text="\n\n".join(paragraphs), editor=editor, image=image)
+    paragraphs, credits = _paragraphs(raw, patterns)
+    return Cleaned(
+        text=_PARA.join(paragraphs),
+        editor=credits.get("chief") or credits.get("editor"),
+        image=image,
+        author=credits.get("author"),
+        source=credits.get("source"),
+    )
 
 
 def _encodable(body: str) -> str:
@@ -322,11 +437,13 @@ def _image_src(img: Tag) -> str | None:
     return None
 
 
-def _paragraphs(raw: str, patterns: Sequence[re.Pattern[str]]) -> tuple[list[str], str | None]:
-    """Split flattened text into clean paragraphs; take out the editor line."""
+def _paragraphs(
+    raw: str, patterns: Sequence[re.Pattern[str]]
+) -> tuple[list[str], dict[str, str]]:
+    """Split flattened text into clean paragraphs; take the credit lines out as fields."""
     paragraphs: list[str] = []
     current: list[str] = []
-    editor: str | None = None
+    fields: dict[str, str] = {}
     for line in raw.split(_LINE):
         line = _normalise(line)
         if not line:  # a blank line ends the paragraph
@@ -334,25 +451,171 @@ def _paragraphs(raw: str, patterns: Sequence[re.Pattern[str]]) -> tuple[list[str
                 paragraphs.append(_LINE.join(current))
                 current = []
             continue
-        if (found := _editor(line)) is not None:
-            editor = editor or found or None
+        if (credit := _credit_line(line)) is not None:
+            for key, value in credit.items():  # the first credit of a kind wins
+                fields.setdefault(key, value)
             continue
+        for key, value in _head_credits(line).items():
+            fields.setdefault(key, value)
         for pattern in patterns:
             line = _normalise(pattern.sub("", line)) if line else line
         if line:  # a line the patterns emptied just goes
             current.append(line)
     if current:
         paragraphs.append(_LINE.join(current))
-    return paragraphs, editor
+    return paragraphs, fields
 
 
 def _normalise(line: str) -> str:
     return _SPACE_RE.sub(" ", _INVISIBLE_RE.sub("", line)).strip()
 
 
-def _editor(line: str) -> str | None:
-    """The name on a "责任编辑：X" line ("" if it names nobody), or None for other lines."""
-    match = _EDITOR_RE.match(line)
-    if match is None:
+def _credit_line(line: str) -> dict[str, str] | None:
+    """The fields of a line made only of credits ({} if they name nobody), or None for text."""
+    inner = _unwrap(line)
+    if len(inner) > _CREDIT_MAX_CHARS:
         return None
-    return _STAFF_CODE_RE.sub("", match["name"]).strip()
+    labels = list(_CREDIT_LABEL_RE.finditer(inner))
+    if not labels or labels[0].start() != 0:
+        return _byline(inner)
+    # A 责任编辑 line always goes, as it always has; any other line must hold good values.
+    chief = labels[0].lastgroup == "chief"
+    fields: dict[str, str] = {}
+    fallback_author = None
+    for label, following in zip(labels, [*labels[1:], None]):
+        end = following.start() if following else len(inner)
+        value = inner[label.end() : end].strip(" ，,;；、。")
+        kind = label.lastgroup
+        if kind in ("chief", "editor"):
+            name = _names(value, longest=4)
+            if name is None:
+                return {} if chief else None
+            # The site's own 责任编辑 outranks an 编辑 credit copied in with the article.
+            fields.setdefault("chief" if kind == "chief" else "editor", name)
+        elif kind in ("author", "byline"):
+            name, outlet = _names(value, longest=8, outlets=True) or (None, None)
+            if name is None:
+                return {} if chief else None
+            fields.setdefault("author", name)
+            if outlet:
+                fields.setdefault("source", outlet)
+        elif kind in ("wechat", "source"):
+            source = _source(value)
+            if source is None:
+                return {} if chief else None
+            fields.setdefault("source", source)
+            # "本文来自微信公众号：X（ID：…）", "来源|X(ID:…)": the account X wrote it.
+            if kind == "wechat" or _WECHAT_ID_RE.search(value):
+                fallback_author = fallback_author or _names(source, longest=8)
+        elif not _URL_ONLY_RE.match(value) and (
+            not value or len(value) > _SOURCE_MAX_CHARS or _PROSE_RE.search(value)
+        ):
+            return {} if chief else None  # picture, proof-reader, link… credits fill no field
+    if fallback_author and "author" not in fields:
+        fields["author"] = fallback_author
+    return fields
+
+
+def _unwrap(line: str) -> str:
+    """The line without one pair of brackets around all of it."""
+    close = _WRAPPERS.get(line[:1])
+    if close and line.endswith(close) and line.count(line[0]) == 1:
+        return line[1:-1].strip()
+    return line
+
+
+def _byline(line: str) -> dict[str, str] | None:
+    """{"editor": NAME} for a "<site>编辑 NAME" byline, else None."""
+    match = _BYLINE_RE.match(line)
+    if match is None or (name := _names(match["name"], longest=4)) is None:
+        return None
+    return {"editor": name}
+
+
+def _head_credits(line: str) -> dict[str, str]:
+    """Credits at the head of a line that goes on with article text (the line is kept)."""
+    fields: dict[str, str] = {}
+    if (match := _HEAD_EDITOR_RE.match(line)) and (name := _names(match["name"], longest=4)):
+        fields["editor"] = name
+    if (match := _HEAD_AUTHOR_RE.match(line)) and (
+        found := _names(match["name"], longest=8, outlets=True)
+    ):
+        fields["author"] = found[0]
+        if found[1]:
+            fields["source"] = found[1]
+    return fields
+
+
+def _source(value: str) -> str | None:
+    """A credited source: a URL, or a short name without its "(ID:…)"; None if it is prose."""
+    value = value.strip()
+    if re.match(r"(?i)https?://", value):
+        return value.split()[0]
+    value = _PAREN_RE.sub("", value).strip()
+    if not value or len(value) > _SOURCE_MAX_CHARS or re.search(r"[。！？!?；;，,]", value):
+        return None
+    return value
+
+
+def _names(value: str, *, longest: int, outlets: bool = False):
+    """The person names in a credit value joined by "、", or None if it is not names.
+
+    With `outlets`, return (names, outlet or None): an outlet before a name ("观察者网 王慧")
+    is set aside and returned. Role words ("见习记者") are dropped, single characters that
+    spacing split ("陶 陶") are joined, UI text glued to the end ("张三文章纠错") is cut off.
+    """
+    value = _STAFF_CODE_RE.sub("", _PAREN_RE.sub("", value).strip())
+    if not value or _PROSE_RE.search(value):
+        return None
+    cjk_name = re.compile(rf"[{_CJK}]{{2,{longest}}}(?:[·•・][{_CJK}]{{1,8}})*")
+    names: list[str] = []
+    outlet = None
+    for piece in re.split(r"[、，,/／&＆]", value):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if _LATIN_NAME_RE.fullmatch(piece):
+            names.append(piece)
+            continue
+        tokens = _join_single_chars(piece.split())
+        for i, token in enumerate(tokens):
+            token = _strip_ui(token)
+            if not token or _ROLE_RE.search(token):  # "张三 文章纠错", "见习记者"
+                continue
+            if outlets and _OUTLET_RE.search(token) and i < len(tokens) - 1:
+                outlet = outlet or token
+                continue
+            if not cjk_name.fullmatch(token) or _UI_RE.search(token):
+                return None
+            names.append(token)
+    if not names or len(names) > _MAX_NAMES:
+        return None
+    joined = "、".join(dict.fromkeys(names))
+    return (joined, outlet) if outlets else joined
+
+
+def _join_single_chars(tokens: list[str]) -> list[str]:
+    """["陶", "陶", "马舒叶"] -> ["陶陶", "马舒叶"]: a name spaced out character by character."""
+    joined: list[str] = []
+    run = ""
+    for token in tokens:
+        if len(token) == 1:
+            run += token
+            continue
+        if run:
+            joined.append(run)
+            run = ""
+        joined.append(token)
+    if run:
+        joined.append(run)
+    return joined
+
+
+def _strip_ui(token: str) -> str:
+    """The token without UI words glued to its end ("" if it is only UI words)."""
+    while token:
+        word = next((w for w in _UI_WORDS if token.endswith(w)), None)
+        if word is None:
+            break
+        token = token[: -len(word)]
+    return token

@@ -1,18 +1,39 @@
 """Turn one post file into a Post record, or a Failure saying why not.
 
     file bytes ──sources.read_text──▶ text ──frontmatter.split/parse──▶ Meta + body
-                                            body ──clean.clean_body──▶ clean text, editor, image
+                                            body ──clean.clean_body──▶ clean text, credits, image
+    Post + its feed's FeedTemplates ──apply_templates──▶ Post without the learnt boilerplate
+
+``read_post`` applies the hand-written rules only; what a feed repeats is learnt from all its
+posts (``boilerplate.learn`` on ``Post.text``'s paragraphs) and taken out by ``apply_templates``
+at index time, once the feed's templates are known.
 """
 
+import dataclasses
 import hashlib
 import os
 from pathlib import PurePosixPath
 
-from . import frontmatter
+from . import boilerplate, frontmatter
 from .clean import clean_body
 from .errors import PostParseError
 from .models import Failure, Post, post_id
 from .sources import SourceFile, read_text
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplateNote:
+    """What apply_templates did to one post."""
+
+    feed: str
+    removed: tuple[str, ...] = ()  # the paragraphs or lines taken out
+    skipped: str | None = None  # why matching templates were not applied (too much of the post)
+
+    def __str__(self):
+        if self.skipped:
+            return self.skipped
+        chars = sum(len(r) for r in self.removed)
+        return f"removed {len(self.removed)} learnt template paragraph(s) of feed {self.feed!r} ({chars} characters)"
 
 
 def feed_of(relpath):
@@ -52,6 +73,11 @@ def _read_post(source):
     warnings = meta.warnings + ((decode_warning,) if decode_warning else ())
     if not text.strip():
         warnings += ("the file is empty; indexed under its file name",)
+    # This mirror writes the site's name as the author (it is also a category): a person the
+    # body credits is the better author, and the site stays findable by its category.
+    author = meta.author
+    if cleaned.author and (author is None or author in meta.categories):
+        author = cleaned.author
     return Post(
         id=post_id(source.relpath),
         path=source.relpath,
@@ -59,8 +85,9 @@ def _read_post(source):
         text=cleaned.text,
         categories=meta.categories,
         tags=meta.tags,
-        author=meta.author,
+        author=author,
         editor=cleaned.editor,
+        source=cleaned.source,
         date=meta.date,
         image=meta.image or cleaned.image,
         feed=feed,
@@ -69,3 +96,25 @@ def _read_post(source):
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         warnings=warnings,
     )
+
+
+def apply_templates(post, templates):
+    """Return (post without its feed's learnt templates, TemplateNote or None).
+
+    `templates` is the FeedTemplates of ``post.feed`` (None or empty: the post is returned as
+    is). The note is None when no template matched; otherwise it lists what was removed, or
+    says why nothing was (``note.skipped``: the templates would take too much of the post).
+
+    :raises ValueError: if the templates were learnt for another feed.
+    """
+    if templates is None or not templates.templates:
+        return post, None
+    if templates.feed != post.feed:
+        raise ValueError(f"templates of feed {templates.feed!r} given for a post of feed {post.feed!r}")
+    result = boilerplate.strip(post.text.split("\n\n") if post.text else [], templates)
+    if result.skipped:
+        return post, TemplateNote(templates.feed, skipped=result.skipped)
+    if not result.removed:
+        return post, None
+    cleaned = dataclasses.replace(post, text="\n\n".join(result.kept))
+    return cleaned, TemplateNote(templates.feed, removed=tuple(result.removed))

@@ -36,8 +36,9 @@ class Post:
     text: str  # clean article text, paragraphs separated by blank lines
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    author: str | None = None
+    author: str | None = None  # a credited person (作者：X…), else the front matter's author
     editor: str | None = None
+    source: str | None = None  # credited source (来源：X, 原文链接：URL), None if the body names none
     date: datetime | None = None  # timezone-aware UTC
     image: str | None = None
     feed: str | None = None  # source feed, from the folder path

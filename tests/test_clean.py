@@ -147,6 +147,120 @@ def test_proofreader_line_removed_everywhere():
     assert clean_body("<p>正文。</p><p>校对：某人</p>").text == "正文。"
 
 
+# --- inline asides and credits -------------------------------------------------------------
+
+
+def test_inline_asides_stay_with_their_paragraph():
+    body = (
+        '<p>某平台<span class="text-remarks" label="备注">（旗下子公司）</span>去年营收增长，'
+        '<span class="note">（未经审计）</span>利润率<sup>[3]</sup>略有下降。</p><p>第二段。</p>'
+    )
+    expected = "某平台（旗下子公司）去年营收增长，（未经审计）利润率[3]略有下降。\n\n第二段。"
+    for feed in (None, "新媒体/虎嗅/作者", "其他/来源"):
+        assert clean_body(body, feed=feed).text == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "editor", "author", "source"),
+    [
+        ("责任编辑：张三 SF001", "张三", None, None),
+        ("编辑 | 曹 杨", "曹杨", None, None),
+        ("样例网编辑 李四", "李四", None, None),
+        ("作者：王五（wangwu@example.com）", None, "王五", None),
+        ("作者 | 陶 陶 马一鸣", None, "陶陶、马一鸣", None),
+        ("（作者：见习记者,赵六 编辑：钱七）", "钱七", "赵六", None),
+        ("【文/样例网 孙八】", None, "孙八", "样例网"),
+        ("来源：样例日报", None, None, "样例日报"),
+        ("来源 | 某号（ID：mouhao01）", None, "某号", "某号"),
+        ("本文来自微信公众号：某号（ID：mouhao01），作者：周九，题图来自：某图库", None, "周九", "某号"),
+        ("原文链接：https://example.com/a/1", None, None, "https://example.com/a/1"),
+        ("作者：Paul Graham", None, "Paul Graham", None),
+    ],
+)
+def test_credit_lines_become_fields(line, editor, author, source):
+    cleaned = clean_body(f"<p>正文一句。</p><p>{line}</p>")
+    assert (cleaned.text, cleaned.editor, cleaned.author, cleaned.source) == ("正文一句。", editor, author, source)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "作者 Thomas 表示，这个算法还能再快一倍。",
+        "报告作者：某安全团队",
+        "来源：（1）上市公司回购本公司股票；（2）二级市场购买。",
+        "本文来自一位读者的投稿，我们只改了标点。",
+        "修复了编辑标签时占用过高的问题",
+        "小羊 | 18岁 网络编辑",
+        "作者：视觉中国是一家图片公司",
+    ],
+)
+def test_prose_that_starts_like_a_credit_stays(sentence):
+    cleaned = clean_body(f"<p>{sentence}</p>")
+    assert cleaned.text == sentence
+    assert (cleaned.editor, cleaned.author, cleaned.source) == (None, None, None)
+
+
+def test_credits_at_the_head_of_a_kept_line():
+    cleaned = clean_body("<p>某社7月11日讯（编辑 卞一）据报道，天气转凉。</p><p>【文/样例网 王二】3月15日，数据出炉。</p>")
+    assert cleaned.text == "某社7月11日讯（编辑 卞一）据报道，天气转凉。\n\n【文/样例网 王二】3月15日，数据出炉。"
+    assert (cleaned.editor, cleaned.author, cleaned.source) == ("卞一", "王二", "样例网")
+
+
+def test_site_editor_outranks_a_copied_editor_credit():
+    cleaned = clean_body("<p>编辑 | 甲乙</p><p>正文。</p><p>责任编辑：丙丁</p>")
+    assert cleaned.editor == "丙丁" and cleaned.text == "正文。"
+
+
+@pytest.mark.parametrize(
+    ("line", "editor"),
+    [
+        ('责任编辑：张三<a href="/err">文章纠错</a>', "张三"),
+        ('责任编辑：张三 <a href="/err">文章纠错</a>', "张三"),
+        ('责任编辑：王小明<a href="#">分享到</a><a href="#">微博</a>', "王小明"),
+        ('编辑：李四<a href="/more">相关新闻</a>', "李四"),
+        ('责任编辑：<a href="/err">文章纠错</a>', None),
+    ],
+)
+def test_editor_never_holds_ui_text(line, editor):
+    cleaned = clean_body(f"<p>正文。</p><p>{line}</p>")
+    assert cleaned.editor == editor and cleaned.text == "正文。"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "——END——",
+        "- end -",
+        "（完）",
+        "本文为样例网原创，转载请注明出处。",
+        "未经授权，禁止转载",
+        "#芯片# #人工智能#",
+        "扫描下方二维码，关注样例网公众号",
+        "【免责声明】本文仅代表作者观点，与本站无关。",
+        "视频地址",
+        "商店页面：https://store.example/app/1",
+        "参考链接：https://example.com/ref",
+        "题图来自：某图库",
+    ],
+)
+def test_general_template_lines_removed(line):
+    assert clean_body(f"<p>正文一句。</p><p>{line}</p>").text == "正文一句。"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "谈到转载，他说未经授权不得转载是原则，但媒体之间常有默契，这次的争议在于授权范围。",
+        "扫码支付成为主流",
+        "Friday, the end is near.",
+        "#1",
+        "视频地址在哪里，很多读者来信询问，我们统一回复如下。",
+    ],
+)
+def test_sentences_like_template_lines_stay(sentence):
+    assert clean_body(f"<p>{sentence}</p>").text == sentence
+
+
 def test_legit_paragraph_mentioning_sina_is_kept():
     body = "<p>新浪财经APP的用户数在报告期内增长。</p>"
     assert clean_body(body, feed="金融/新浪财经/x").text == "新浪财经APP的用户数在报告期内增长。"
@@ -430,3 +544,49 @@ def test_corpus_posts_clean():
     assert not problems, "\n".join(problems)
     assert checked_paragraphs > 300
     assert editors >= 90  # every Sina post carries an article-editor line
+
+
+def _huxiu_posts():
+    return sorted((CORPUS_DIR / "新媒体" / "虎嗅").rglob("*.md"))
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason=f"shared corpus not found at {CORPUS_DIR}")
+def test_corpus_paragraphs_with_text_remarks_are_kept():
+    """Article paragraphs holding a <span class="text-remarks"> aside come out whole.
+
+    Expectations come from the raw HTML: every <p> with such a span and with text of its own
+    outside the spans and links (so not a credit line made only of remarks) must be in the
+    text, aside included.
+    """
+    found = 0
+    for path in _huxiu_posts():
+        body = _split_body(path.read_text(encoding="utf-8"))
+        text = NO_SPACE.sub("", clean_body(body, feed=path.parent.relative_to(CORPUS_DIR).as_posix()).text)
+        for p in BeautifulSoup(body, "lxml").find_all("p"):
+            if p.find("span", class_="text-remarks") is None:
+                continue
+            own = "".join(
+                s for s in p.find_all(string=True)
+                if not any(parent.name == "a" or "text-remarks" in (parent.get("class") or []) for parent in s.parents)
+            )
+            if not NO_SPACE.sub("", own):
+                continue
+            expected = NO_SPACE.sub("", p.get_text())
+            found += 1
+            assert expected in text, (path.name, expected[:40])
+    assert found >= 2  # 互联网失去豁免权.md and 江湖寂静.md each have one
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason=f"shared corpus not found at {CORPUS_DIR}")
+def test_corpus_wechat_credit_gives_the_author():
+    credited = 0
+    for path in _huxiu_posts():
+        body = _split_body(path.read_text(encoding="utf-8"))
+        cleaned = clean_body(body, feed=path.parent.relative_to(CORPUS_DIR).as_posix())
+        if "作者：阑夕" in BeautifulSoup(body, "lxml").get_text():
+            credited += 1
+            assert cleaned.author == "阑夕", path.name
+            assert "本文来自微信公众号" not in cleaned.text and "作者：阑夕" not in cleaned.text
+    assert credited >= 2

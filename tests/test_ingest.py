@@ -54,6 +54,31 @@ def test_corpus_sina_editor_becomes_metadata(corpus_dir):
     assert all(p.editor for p in posts), [p.path for p in posts if not p.editor]
 
 
+@pytest.mark.corpus
+def test_corpus_credited_author_is_searchable(corpus_dir, corpus_search):
+    """The site's name in `author:` gives way to the person the post credits (阑夕 on 虎嗅)."""
+    huxiu = [read_post_at(corpus_dir, s.relpath) for s in find_posts(corpus_dir) if "虎嗅" in s.relpath]
+    his = {p.path for p in huxiu if p.author == "阑夕"}
+    assert len(his) >= 2
+    assert all("虎嗅" in p.categories for p in huxiu)  # the site stays findable by category
+    for query in ("author:阑夕", "作者:阑夕", "阑夕"):
+        found = {h.path for h in corpus_search.search(query, per_page=50).hits}
+        assert his <= found, (query, his - found)
+
+
+def test_credits_fill_author_and_source(tmp_path):
+    body = "<p>作者：张小北</p><p>正文一段。</p><p>来源：样例日报</p><p>责任编辑：李南</p>"
+    write_post(tmp_path, "site/feed/a.md", body=body)  # front matter author: the site's name
+    write_post(tmp_path, "site/feed/b.md", body=body, extra="").write_text(
+        (tmp_path / "site/feed/a.md").read_text(encoding="utf-8").replace("author: 样例源", "author: 真名作者"),
+        encoding="utf-8",
+    )
+    post = read_post_at(tmp_path, "site/feed/a.md")
+    assert (post.text, post.author, post.editor, post.source) == ("正文一段。", "张小北", "李南", "样例日报")
+    # A real author in the front matter is kept.
+    assert read_post_at(tmp_path, "site/feed/b.md").author == "真名作者"
+
+
 # ── hostile inputs ──
 
 
