@@ -1,4 +1,4 @@
-"""HTML pages: the search page and the article page.
+"""HTML pages: the search page and the article page (and the site icon).
 
 Each view parses ``request.args`` with :func:`webui.params.request_search_args`, makes
 its core call(s) and renders a template. Post content is untrusted: templates
@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
 from markupsafe import Markup
 
 import indexer
@@ -99,6 +99,12 @@ def article(post_id):
         paragraphs=paragraphs,
         related=related,
     )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site icon, for browsers and tools that ask for /favicon.ico without reading the page."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 def http_url(url):
