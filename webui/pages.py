@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, render_template, url_for
 from markupsafe import Markup
 
 import indexer
@@ -104,7 +104,7 @@ def article(post_id):
 @bp.get("/favicon.ico")
 def favicon():
     """The site icon, for browsers and tools that ask for /favicon.ico without reading the page."""
-    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+    return current_app.send_static_file("favicon.svg")
 
 
 def http_url(url):
