@@ -1,6 +1,12 @@
 import pytest
 
-from indexer.tokenizer import ChineseAnalyzer, ChineseCharAnalyzer, char_run, normalize, word_tokens
+from indexer.tokenizer import (
+    ChineseAnalyzer,
+    ChineseCharAnalyzer,
+    char_run,
+    normalize,
+    word_tokens,
+)
 
 
 @pytest.mark.parametrize(
