@@ -249,3 +249,107 @@ def test_layout_and_screenshots(make_page, base_url, viewport, name, web_posts):
     page.goto(f"{base_url}/?q=完全不可能出现的查询词")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     _screenshot(page, f"no-results-{name}.png")
+
+
+def _focused(page, selector):
+    """Whether the element the keyboard is on matches ``selector``."""
+    return page.evaluate("(s) => document.activeElement.matches(s)", selector)
+
+
+def _tab_to(page, selector, limit):
+    """Press Tab until ``selector`` has the focus; return the number of presses (fail past ``limit``)."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if _focused(page, selector):
+            return presses
+    raise AssertionError(f"{selector} not reached in {limit} Tab presses")
+
+
+def test_phone_filters_fold_above_the_results(make_page, base_url):
+    page = make_page(viewport=PHONE, javascript=False)  # a <details>: no script needed
+    page.goto(f"{base_url}/?q={QUERY}")
+    summary = page.locator(".filters-disclosure > summary")
+    first_hit = page.locator(".hit").first
+    assert summary.is_visible() and "筛选" in summary.inner_text()
+    assert summary.bounding_box()["y"] + summary.bounding_box()["height"] <= first_hit.bounding_box()["y"]
+    assert summary.bounding_box()["y"] < 740  # on the first screen
+    facet = page.locator(".facet-list a").first
+    assert not facet.is_visible() and not page.locator("#from").is_visible()
+    summary.click()
+    assert facet.is_visible() and page.locator("#from").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    _screenshot(page, "search-phone-filters.png")
+    category = facet.inner_text()
+    facet.click()
+    page.wait_for_url("**category=*")
+    assert category in page.locator(".active-filters").inner_text()
+    assert "已选 1 项" in page.locator(".filters-disclosure > summary").inner_text()
+
+
+def test_desktop_filters_are_an_open_sidebar(make_page, base_url):
+    page = make_page(viewport=DESKTOP, javascript=False)  # CSS alone opens them
+    page.goto(f"{base_url}/?q={QUERY}")
+    # The same folded <details> as on a phone, shown open, without its summary.
+    assert page.locator("details.filters-disclosure:not([open])").count() == 1
+    assert not page.locator(".filters-disclosure > summary").is_visible()
+    facet = page.locator(".filters-disclosure .facet-list a").first
+    assert facet.is_visible() and page.locator("#from").is_visible()
+    # Beside the results, not above them.
+    first_hit = page.locator(".hit").first.bounding_box()
+    assert facet.bounding_box()["x"] > first_hit["x"] + first_hit["width"]
+    assert facet.bounding_box()["y"] < first_hit["y"]
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_keyboard_one_tab_per_result(make_page, base_url, viewport, name):
+    page = make_page(viewport=viewport)
+    page.goto(f"{base_url}/?q={QUERY}")
+    page.locator("#q").focus()
+    if name == "desktop":
+        # The open sidebar comes first in the Tab order; its first stop skips past it.
+        _tab_to(page, ".skip-to-results", limit=2)
+        assert page.locator(".skip-to-results").is_visible()
+        _screenshot(page, "keyboard-skip-desktop.png")
+        page.keyboard.press("Enter")
+    # Search button, the folded filters, the sort switch, the month list: then the results.
+    assert _tab_to(page, ".hit:nth-child(1) .hit-title a", limit=5) <= 5
+    page.keyboard.press("Tab")
+    assert _focused(page, ".hit:nth-child(2) .hit-title a")
+    page.keyboard.press("Tab")
+    assert _focused(page, ".hit:nth-child(3) .hit-title a")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+
+
+def test_keyboard_reaches_a_month(make_page, base_url):
+    page = make_page(viewport=PHONE)
+    page.goto(f"{base_url}/?q={QUERY}")
+    page.locator("#q").focus()
+    _tab_to(page, ".month-chart details > summary", limit=5)
+    page.keyboard.press("Enter")  # opens the list of months
+    page.keyboard.press("Tab")
+    assert _focused(page, ".chart-list a")
+    month = page.evaluate("document.activeElement.textContent")  # e.g. 2021年7月
+    _screenshot(page, "month-list-phone.png")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**from=*")
+    year, rest = month.split("年")
+    prefix = f"{year}-{int(rest.rstrip('月')):02d}"
+    assert f"from={prefix}-01" in page.url
+    assert page.locator(".hit").count() >= 1
+    assert all(t.startswith(prefix) for t in page.locator(".hit time").all_inner_texts())
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_bad_parameter_page_and_favicon(make_page, base_url, viewport, name):
+    page = make_page(viewport=viewport)
+    page.goto(f"{base_url}/?q={QUERY}&page=abc")
+    assert "页码必须是正整数" in page.locator(".error-message").inner_text()
+    assert page.locator("#q").input_value() == QUERY
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    _screenshot(page, f"error-{name}.png")
+    icon = page.request.get(f"{base_url}/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    page.locator("a.retry").click()
+    page.wait_for_url(lambda url: "page=" not in url)
+    assert page.locator(".hit").count() >= 1

@@ -2,11 +2,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from fixture_posts import write_post
 
 from indexer import cli
 from indexer.store import WriterLock as _WriterLock
-
-from fixture_posts import write_post
 
 
 @pytest.fixture

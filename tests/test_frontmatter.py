@@ -84,7 +84,7 @@ def test_no_front_matter_title_from_heading_or_file_name():
 
 
 def test_body_with_dash_lines_stays_whole():
-    meta, body = meta_of("---\ntitle: t\n---\n第一段\n---\n第二段\n---\n第三段")
+    _meta, body = meta_of("---\ntitle: t\n---\n第一段\n---\n第二段\n---\n第三段")
     assert body == "第一段\n---\n第二段\n---\n第三段"
 
 

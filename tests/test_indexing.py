@@ -7,12 +7,11 @@ import sys
 import time
 
 import pytest
+from fixture_posts import write_post
 
 import indexer
 from indexer import ConfigError, IndexLockedError
 from indexer.store import WriterLock as _WriterLock, current_generation
-
-from fixture_posts import write_post
 
 
 @pytest.fixture
@@ -79,9 +78,11 @@ def test_post_that_breaks_keeps_its_previous_version(posts, tmp_path):
 
 def test_second_writer_gets_a_clear_error(posts, tmp_path):
     build(posts, tmp_path)
-    with _WriterLock(tmp_path / "index"):
-        with pytest.raises(IndexLockedError, match=f"being updated by process {os.getpid()}") as info:
-            build(posts, tmp_path)
+    with (
+        _WriterLock(tmp_path / "index"),
+        pytest.raises(IndexLockedError, match=f"being updated by process {os.getpid()}") as info,
+    ):
+        build(posts, tmp_path)
     assert info.value.pid == os.getpid()
     assert build(posts, tmp_path).unchanged == 3  # the lock is released
 

@@ -8,13 +8,12 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 import yaml
+from fixture_posts import write_post
 
 import indexer
 from indexer import Failure, Post
 from indexer.ingest import read_post_at
 from indexer.sources import find_posts
-
-from fixture_posts import write_post
 
 BOILERPLATE = ("海量资讯", "责任编辑", "appendQr", "文末二维码", "{border:", "&#123;", "<!--", "-->", "正文下iframe")
 

@@ -1,11 +1,19 @@
 """HTML pages: search results, filters, paging, the article page, errors and escaping."""
 
+from itertools import pairwise
+
 import pytest
 from bs4 import BeautifulSoup
 from conftest_web import query_of, soup_of
 
 import indexer
-from webui.pages import http_url, month_chart
+from webui.pages import (
+    BAR_MAX_WIDTH,
+    CHART_MIN_SHOWN_WIDTH,
+    YEAR_LABEL_WIDTH,
+    http_url,
+    month_chart,
+)
 from webui.params import SearchArgs
 
 pytest_plugins = ["conftest_web"]
@@ -178,10 +186,13 @@ def test_date_range_form_and_filter(web_client):
 
 def test_month_chart(web_client):
     soup = get_soup(web_client, f"/?q={QUERY}")
-    svg = soup.select_one("figure.month-chart svg")
+    svg = soup.select_one("figure.month-chart svg.chart svg.bars")
     assert svg["viewbox"].startswith("0 0 ")  # html.parser lower-cases attribute names
     bars = svg.select("rect.bar")
     assert bars
+    assert all(float(bar["width"]) <= BAR_MAX_WIDTH for bar in bars)
+    # The demo posts about 课后服务 run from July 2021 to April 2023.
+    assert [t.get_text() for t in soup.select(".month-chart text.year")] == ["2021", "2022", "2023"]
     total = int(soup.select_one(".summary .total").get_text())
     counts = []
     for bar in bars:
@@ -210,6 +221,143 @@ def _check_month_chart(args):
     assert long_span["by_year"] and long_span["first"] == "2001" and long_span["last"] == "2020"
     assert month_chart({}, args) is None
     assert month_chart({"bad": 1}, args) is None
+
+
+def render_chart(web_app, months):
+    """The chart's HTML for a ``{"YYYY-MM": count}`` table, as the search page draws it."""
+    with web_app.test_request_context():
+        chart = month_chart(months, SearchArgs(q=QUERY))
+        macro = web_app.jinja_env.get_template("_month_chart.html").module.month_chart_figure
+        return chart, BeautifulSoup(str(macro(chart)), "html.parser")
+
+
+def months_from(year, month, n):
+    """``n`` consecutive months from year-month, each with a few posts."""
+    table = {}
+    for i in range(n):
+        y, m = divmod(month - 1 + i, 12)
+        table[f"{year + y}-{m + 1:02d}"] = i % 4 + 1
+    return table
+
+
+@pytest.mark.parametrize(
+    ("months", "bars", "max_width", "years"),
+    [
+        (months_from(2024, 3, 1), 1, 30, ["2024"]),
+        (months_from(2023, 11, 3), 3, 90, ["2023", "2024"]),
+        (months_from(2021, 3, 40), 40, 600, ["2021", "2022", "2023", "2024"]),
+        (months_from(2021, 7, 22), 22, 600, ["2021", "2022", "2023"]),
+    ],
+    ids=["1-month", "3-months", "40-months", "22-months"],
+)
+def test_month_chart_bars_are_narrow_and_years_labelled(web_app, months, bars, max_width, years):
+    chart, soup = render_chart(web_app, months)
+    outer = soup.select_one("figure.month-chart svg.chart")
+    rects = outer.select("svg.bars rect.bar")
+    assert len(rects) == bars
+    # At most 24px a bar, drawn from the left: one month is one narrow bar, not the column.
+    assert all(0 < float(r["width"]) <= BAR_MAX_WIDTH for r in rects)
+    assert float(rects[0]["x"]) < 4
+    assert float(outer["width"]) <= max_width
+    assert outer.select_one("svg.bars")["viewbox"] == f"0 0 {outer['width']} {chart['height']}"
+    labels = outer.select("text.year")
+    assert [t.get_text() for t in labels] == years
+    # Each label sits under its year's first bar, and labels never overlap, even when a
+    # phone shrinks the chart to CHART_MIN_SHOWN_WIDTH px.
+    xs = [float(t["x"].rstrip("%")) for t in labels]
+    shown = min(float(outer["width"]), CHART_MIN_SHOWN_WIDTH)
+    assert all((b - a) / 100 * shown >= YEAR_LABEL_WIDTH for a, b in pairwise(xs))
+    first_bar_of = {}
+    for bar in chart["bars"]:
+        first_bar_of.setdefault(bar["label"][:4], bar["x"] / chart["width"] * 100)
+    assert all(abs(first_bar_of[t.get_text()] - x) < 0.01 for t, x in zip(labels, xs))
+
+
+def test_month_chart_per_year_for_long_spans(web_app):
+    chart, soup = render_chart(web_app, {"2001-01": 1, "2010-03": 2, "2020-06": 4})
+    rects = soup.select("svg.bars rect.bar")
+    assert len(rects) == 20 and chart["by_year"]
+    assert all(float(r["width"]) <= BAR_MAX_WIDTH for r in rects)
+    years = [int(t.get_text()) for t in soup.select("text.year")]
+    assert len(years) >= 5 and years == sorted(years) and 2001 <= years[0] and years[-1] <= 2020
+    assert "每年篇数" in soup.select_one("figcaption").get_text()
+    assert [a.get_text() for a in soup.select(".chart-list a")] == ["2001年", "2010年", "2020年"]
+
+
+def test_month_chart_months_are_links_for_the_keyboard(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}")
+    figure = soup.select_one("figure.month-chart")
+    # The bars are for the mouse: out of the Tab order and hidden from screen readers ...
+    assert figure.select_one("svg.chart")["aria-hidden"] == "true"
+    assert all(a["tabindex"] == "-1" for a in figure.select("svg a"))
+    # ... which get the same months as a list of links, behind one Tab stop.
+    assert figure.select_one("details.chart-list > summary").get_text(strip=True) == "按月份浏览"
+    links = figure.select("details.chart-list li a")
+    counted = [b for b in figure.select("svg rect.bar") if float(b["height"]) > 0]
+    assert len(links) == len(counted) > 1
+    first = query_of(links[0]["href"])
+    assert links[0].get_text() == "2021年7月"
+    assert (first["q"], first["from"], first["to"]) == (QUERY, "2021-07-01", "2021-07-31")
+    total = sum(int(li.select_one(".count").get_text().split()[0]) for li in figure.select(".chart-list li"))
+    assert 0 < total <= int(soup.select_one(".summary .total").get_text())
+
+
+def _focusable(tag):
+    """Whether Tab stops on ``tag`` (as a browser decides it, for the elements we render)."""
+    if tag.get("tabindex") is not None:
+        return int(tag["tabindex"]) >= 0
+    if tag.name == "a":
+        return tag.has_attr("href")
+    if tag.name == "input":
+        return tag.get("type") != "hidden"
+    return tag.name in ("button", "select", "textarea", "summary")
+
+
+def test_one_tab_stop_per_result(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}")
+    hits = soup.select("ol.hits > li.hit")
+    assert len(hits) >= 3
+    for hit in hits:
+        stops = [t for t in hit.find_all(True) if _focusable(t)]
+        assert stops == [hit.select_one(".hit-title a")]
+        assert hit.select(".hit-meta a.tag[href]")  # the chips still filter on a click
+
+
+def test_filters_fold_into_a_disclosure_before_the_results(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}")
+    disclosure = soup.select_one("aside.filters details.filters-disclosure")
+    assert disclosure.summary.get_text(" ", strip=True).startswith("筛选")
+    assert not disclosure.has_attr("open")  # folded on a phone; style.css opens it on wide screens
+    assert disclosure.select_one(".facet-list a") and disclosure.select_one(".date-filter form input#from")
+    order = list(soup.find_all(True))
+    assert order.index(disclosure) < order.index(soup.select_one("ol.hits"))
+    # Wide screens show the filters open before the results: a skip link leads past them.
+    skip = soup.select_one("aside.filters a.skip-to-results")
+    assert skip["href"] == "#results" and soup.select_one("section#results ol.hits")
+    assert order.index(skip) < order.index(disclosure)
+
+
+def test_filters_summary_counts_active_filters(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}&category=教育&from=2021-01-01")
+    assert soup.select_one(".filters-disclosure summary .filters-hint").get_text() == "已选 2 项"
+
+
+@pytest.mark.parametrize("url", [f"/?q={QUERY}", "/article/{id}", "/?page=abc", "/nowhere"])
+def test_pages_are_chinese_and_have_an_icon(web_client, web_posts, url):
+    response = web_client.get(url.format(id=web_posts[0].id))
+    soup = soup_of(response)
+    assert soup.html["lang"] == "zh-CN"
+    icon = soup.select_one("link[rel=icon]")
+    assert icon["type"] == "image/svg+xml"
+    with web_client.get(icon["href"]) as response:  # a static file: close it
+        assert response.status_code == 200
+
+
+def test_favicon_ico(web_client):
+    with web_client.get("/favicon.ico") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/svg+xml"
+        assert BeautifulSoup(response.get_data(as_text=True), "html.parser").svg
 
 
 def test_any_term_note(web_client):
@@ -402,14 +550,52 @@ def test_bad_input_renders_error_page(web_client, url, status, param):
 
 
 def test_query_too_long_message(web_client):
-    soup = get_soup(web_client, "/?q=" + "课" * 10_000, status=400)
-    assert "query is too long" in soup.select_one(".error-message").get_text()
+    q = "课" * 10_000
+    soup = get_soup(web_client, "/?q=" + q, status=400)
+    assert "搜索词太长" in soup.select_one(".error-message").get_text()
+    assert soup.select_one("input#q")["value"] == q  # to shorten, not to retype
+    assert soup.select_one("a.retry") is None
 
 
 def test_page_past_the_end_message(web_client):
     soup = get_soup(web_client, f"/?q={QUERY}&page=999999", status=404)
     message = soup.select_one(".error-message").get_text()
-    assert "Page 999999 does not exist" in message
+    assert "第 999999 页不存在" in message
+    assert soup.select_one("input#q")["value"] == QUERY
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "param", "message"),
+    [
+        ("page=abc", 400, "page", "页码必须是正整数"),
+        ("page=0", 400, "page", "页码必须是正整数"),
+        ("page=999999", 404, "page", "第 999999 页不存在"),
+        ("per_page=500", 400, "per_page", "每页条数必须是 1 到 50 之间的整数"),
+        ("category=教育&from=2022-13-01", 400, "from", "起始日期必须是“年-月-日”格式的真实日期"),
+        ("to=tomorrow", 400, "to", "结束日期必须是“年-月-日”格式的真实日期"),
+        ("from=2024-05-01&to=2024-01-01", 400, "from", "起始日期 2024-05-01 晚于结束日期 2024-01-01"),
+        ("sort=bogus&per_page=5", 400, "sort", "排序方式只能是 relevance（相关度）或 date（最新）"),
+        ("category=" + "类" * 500, 400, "category", "分类名称太长：最多 100 个字"),
+    ],
+    ids=["page-abc", "page-0", "page-past-end", "per_page-500", "from-bad", "to-bad", "from-after-to", "sort", "category"],
+)
+def test_bad_parameter_explained_in_chinese_with_query_kept(web_client, params, status, param, message):
+    url = f"/?q={QUERY}&{params}"
+    soup = get_soup(web_client, url, status=status)
+    assert message in soup.select_one(".error-message").get_text()
+    assert soup.select_one(".error-param code").get_text() == param
+    assert soup.select_one("form[role=search] input#q")["value"] == QUERY
+    # One click repeats the search without the bad parameter, keeping the rest.
+    retry = soup.select_one("a.retry")
+    assert f"重新搜索“{QUERY}”" in retry.get_text()
+    expected = {k: v for k, v in query_of(url).items() if k != param}
+    assert query_of(retry["href"]) == expected
+    get_soup(web_client, retry["href"])
+
+
+def test_api_keeps_english_error_messages(web_client):
+    body = web_client.get(f"/api/search?q={QUERY}&page=abc").get_json()
+    assert body["error"].startswith("page must be a whole number")
 
 
 @pytest.mark.parametrize("q", ['"课后服务', "课后服务)", "((", "AND", "-", "*", "\\", "课后服务 OR", "'", "\x00"])

@@ -50,9 +50,9 @@ def test_signature_changes_with_mtime(tmp_path):
 @pytest.mark.parametrize(
     ("data", "text", "warned"),
     [
-        ("标题\n正文".encode("utf-8"), "标题\n正文", False),
-        (b"\xef\xbb\xbf" + "标题".encode("utf-8"), "标题", False),
-        ("标题\r\n正文\r\n".encode("utf-8"), "标题\n正文\n", False),
+        ("标题\n正文".encode(), "标题\n正文", False),
+        (b"\xef\xbb\xbf" + "标题".encode(), "标题", False),
+        ("标题\r\n正文\r\n".encode(), "标题\n正文\n", False),
         ("课后服务，双减政策".encode("gbk"), "课后服务，双减政策", True),
     ],
 )

@@ -5,6 +5,7 @@
     create_app()  defaults -> ZHSEARCH_* env (or test_config) -> blueprints
      ├── pages   GET /                  search form + results (HTML)
      │           GET /article/<id>      one post, query terms highlighted
+     │           GET /favicon.ico       the site icon (static/favicon.svg)
      ├── api     GET /api/search        the same search as JSON
      │           GET /api/article/<id>  one post as JSON
      │           GET /api/suggest       titles for search-as-you-type

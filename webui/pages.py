@@ -1,4 +1,4 @@
-"""HTML pages: the search page and the article page.
+"""HTML pages: the search page and the article page (and the site icon).
 
 Each view parses ``request.args`` with :func:`webui.params.request_search_args`, makes
 its core call(s) and renders a template. Post content is untrusted: templates
@@ -29,8 +29,22 @@ POST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Categories listed in the sidebar before the rest fold into "more".
 FACETS_SHOWN = 12
 
-# Size of the per-month chart's viewBox; the SVG stretches to the column width.
+# Widest and tallest the per-month chart's bars are drawn, in px (= viewBox units when
+# the column has room; a phone shrinks the chart's width, never its height).
 CHART_WIDTH, CHART_HEIGHT = 600, 64
+
+# Widest bar and the gap after it, in viewBox units: a chart of a few months is a few
+# narrow bars at the left, not a few blocks stretched over the column.
+BAR_MAX_WIDTH, BAR_GAP = 24, 4
+
+# Room under the axis for the year labels; style.css sizes the SVG to
+# CHART_HEIGHT + CHART_LABEL_HEIGHT (82px), and its .year text to about this width.
+CHART_LABEL_HEIGHT = 18
+YEAR_LABEL_WIDTH = 24
+
+# Narrowest column the chart is shrunk to (a 360px phone less the page padding); year
+# labels are spaced so they do not collide even there.
+CHART_MIN_SHOWN_WIDTH = 320
 
 # Beyond this many months the chart counts years instead, so bars stay visible.
 CHART_MAX_MONTHS = 120
@@ -87,6 +101,12 @@ def article(post_id):
     )
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """The site icon, for browsers and tools that ask for /favicon.ico without reading the page."""
+    return current_app.send_static_file("favicon.svg")
+
+
 def marked(value):
     """Marked text as HTML: escaped, matches in ``<mark>`` (template filter)."""
     return Markup(indexer.html(value))
@@ -124,10 +144,12 @@ def pagination(pages, args, window=2):
 
 
 def month_chart(months, args):
-    """Bars for the results-per-month SVG: geometry, tooltip text and a filter link each.
+    """Bars for the results-per-month SVG: geometry, labels and a filter link each.
 
     Months with no results between the first and the last get an empty slot, so the
-    time axis is even; very long spans are counted per year instead.
+    time axis is even; very long spans are counted per year instead. Bars are at most
+    ``BAR_MAX_WIDTH`` wide and start at the left, so one month is one narrow bar.
+    ``labels`` put each year under its first bar (x in percent of the chart's width).
     """
     buckets = _fill_months(months)
     if buckets is None or not buckets:
@@ -138,15 +160,16 @@ def month_chart(months, args):
             years[(y, None)] = years.get((y, None), 0) + count
         buckets = years
     peak = max(buckets.values()) or 1
-    slot = CHART_WIDTH / len(buckets)
-    gap = min(2.0, slot * 0.2)
+    slot = min(CHART_WIDTH / len(buckets), BAR_MAX_WIDTH + BAR_GAP)
+    gap = min(BAR_GAP, slot * 0.2)
+    width = round(slot * len(buckets), 2)
     bars = []
     for i, ((year, month), count) in enumerate(buckets.items()):
         h = round(count / peak * (CHART_HEIGHT - 2), 2) if count else 0
         if month is None:
-            label, first, last = f"{year}", date(year, 1, 1), date(year, 12, 31)
+            label, text, first, last = f"{year}", f"{year}年", date(year, 1, 1), date(year, 12, 31)
         else:
-            label = f"{year}-{month:02d}"
+            label, text = f"{year}-{month:02d}", f"{year}年{month}月"
             first = date(year, month, 1)
             last = date(year, month, calendar.monthrange(year, month)[1])
         bars.append(
@@ -156,19 +179,46 @@ def month_chart(months, args):
                 "y": round(CHART_HEIGHT - h, 2),
                 "height": h,
                 "label": label,
+                "text": text,
+                "year": year,
                 "count": count,
                 "url": search_url(args, date_from=first, date_to=last, page=1),
             }
         )
+    by_year = bars[0]["label"].isdigit()
     return {
-        "width": CHART_WIDTH,
+        "width": width,
         "height": CHART_HEIGHT,
+        "label_height": CHART_LABEL_HEIGHT,
         "bars": bars,
+        "labels": _year_labels(bars, slot, width, by_year),
         "first": bars[0]["label"],
         "last": bars[-1]["label"],
-        "peak": peak,
-        "by_year": bars[0]["label"].isdigit(),
+        "by_year": by_year,
     }
+
+
+def _year_labels(bars, slot, width, by_year):
+    # A label is YEAR_LABEL_WIDTH px of text that does not shrink with the chart, so on
+    # a phone it needs more viewBox units: scale the spacing by how much the chart shrinks.
+    shrink = max(1.0, width / CHART_MIN_SHOWN_WIDTH)
+    spacing, room = (YEAR_LABEL_WIDTH + 4) * shrink, YEAR_LABEL_WIDTH * shrink
+    if by_year:  # one bar per year: label round years often enough to stay apart
+        step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if s * slot >= spacing)
+        wanted = [b for i, b in enumerate(bars) if i == 0 or b["year"] % step == 0]
+    else:  # the first bar, then each January
+        wanted = [b for i, b in enumerate(bars) if i == 0 or b["label"].endswith("-01")]
+    labels, next_x = [], None
+    # Right to left, so a year's own label (a January) wins over the first bar's.
+    for i, bar in reversed(list(enumerate(wanted))):
+        x = bar["x"]
+        crowded = next_x is not None and next_x - x < spacing
+        past_the_edge = i > 0 and width - x < room  # the first bar's label is never dropped for this
+        if crowded or past_the_edge:
+            continue
+        labels.append({"x": round(x / width * 100, 2), "text": str(bar["year"])})
+        next_x = x
+    return labels[::-1]
 
 
 def _fill_months(months):

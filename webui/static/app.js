@@ -1,6 +1,6 @@
 // Progressive enhancement only: every page works without this file.
-// Adds search-as-you-type title suggestions (a <datalist> fed by /api/suggest)
-// and "/" to jump to the search box.
+// Adds search-as-you-type title suggestions (a <datalist> fed by /api/suggest),
+// "/" to jump to the search box, and opens the filters on wide screens in older browsers.
 (function () {
   "use strict";
 
@@ -16,6 +16,14 @@
     });
     hideIfBroken(img);
   });
+
+  // style.css shows the filters as an open column on wide screens through ::details-content;
+  // where a browser lacks it, open the disclosure here instead (it still works folded).
+  var filters = document.querySelector(".filters-disclosure");
+  if (filters && window.matchMedia && window.matchMedia("(min-width: 761px)").matches &&
+      !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)"))) {
+    filters.open = true;
+  }
 
   var input = document.getElementById("q");
   if (!input || !window.fetch) {
