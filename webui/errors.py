@@ -21,8 +21,7 @@ from flask import current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 import indexer
-
-from .params import MAX_CATEGORY_CHARS
+from indexer import config as core_config
 
 # Core error class -> HTTP status; the first matching base class wins.
 STATUS_FOR_ERROR = (
@@ -125,7 +124,7 @@ def _param_message(param):
         param=param,
         max_query_chars=cfg["MAX_QUERY_CHARS"],
         max_per_page=cfg["MAX_PER_PAGE"],
-        max_category_chars=MAX_CATEGORY_CHARS,
+        max_category_chars=core_config.MAX_CATEGORY_CHARS,
     )
 
 
