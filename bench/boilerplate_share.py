@@ -82,7 +82,9 @@ def _share(removed, total):
 
 def report(label, measured):
     print(f"\n## {label}\n")
-    print("| feed | posts | visible chars | removed: rules | removed: rules + templates | templates | posts left alone |")
+    print(
+        "| feed | posts | visible chars | removed: rules | removed: rules + templates | templates | posts left alone |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     totals = [0, 0, 0, 0, 0]
     for feed, (n, visible, ruled, stripped, skipped, templates) in measured.items():
@@ -103,8 +105,10 @@ def report(label, measured):
     for feed, (*_, templates) in measured.items():
         if templates.threshold == 0:
             continue
-        print(f"- {feed}: {templates.posts} posts, threshold {templates.threshold}: "
-              f"{len(templates.templates)} template(s)")
+        print(
+            f"- {feed}: {templates.posts} posts, threshold {templates.threshold}: "
+            f"{len(templates.templates)} template(s)"
+        )
         for t in templates.templates:
             learnt = True
             print(f"    - {t.kind:<5} {'prefix' if t.prefix else 'whole ':<6} {t.count:>3} posts  {t.key}")

@@ -16,15 +16,28 @@ import tempfile
 from pathlib import Path
 
 import indexer
-from indexer.config import DEMO_POSTS_DIR
 from indexer.analysis import normalize
+from indexer.config import DEMO_POSTS_DIR
 
 from . import baseline
 from .corpus import SHARED_POSTS
 
 QUERIES = (
-    "课后服务", "双减", "保交楼", "人工智能", "数字人民币", "新能源汽车", "消费券", "芯片",
-    "課後服務", "ＧＤＰ", "课", "同比增长", "上海", "国务院", "ai",
+    "课后服务",
+    "双减",
+    "保交楼",
+    "人工智能",
+    "数字人民币",
+    "新能源汽车",
+    "消费券",
+    "芯片",
+    "課後服務",
+    "ＧＤＰ",
+    "课",
+    "同比增长",
+    "上海",
+    "国务院",
+    "ai",
 )
 
 
@@ -58,11 +71,16 @@ def compare(source, work, queries):
         our_paths = [ours.get(i).path for i in ours.ids(query)]
         base_hits = baseline.search(base, query, limit=1_000_000)["hits"]
         base_paths = [str(Path(h["path"]).relative_to(source)) for h in base_hits]
-        rows.append((
-            query, len(truth),
-            len(truth & set(our_paths)), _last_rank(our_paths, truth),
-            len(truth & set(base_paths)), _last_rank(base_paths, truth),
-        ))
+        rows.append(
+            (
+                query,
+                len(truth),
+                len(truth & set(our_paths)),
+                _last_rank(our_paths, truth),
+                len(truth & set(base_paths)),
+                _last_rank(base_paths, truth),
+            )
+        )
     return rows
 
 
@@ -78,8 +96,10 @@ def main(argv=None):
         shutil.copytree(SHARED_POSTS, source / "shared")
         shutil.copytree(DEMO_POSTS_DIR, source / "demo")
         rows = compare(source, work, [q for q in args.queries.split(",") if q])
-    print("| query | posts containing it | zhsearch finds | zhsearch: rank of the last | "
-          "baseline finds | baseline: rank of the last |")
+    print(
+        "| query | posts containing it | zhsearch finds | zhsearch: rank of the last | "
+        "baseline finds | baseline: rank of the last |"
+    )
     print("|---|---|---|---|---|---|")
     for query, truth, ours, our_rank, base, base_rank in rows:
         print(f"| {query} | {truth} | {ours} | {our_rank or '–'} | {base} | {base_rank or '–'} |")

@@ -91,7 +91,10 @@ def render_post(title, categories, author, date, paragraphs):
     """Render one post in the Hexo layout the mirror uses (leading blank line, YAML, HTML body)."""
     front = yaml.safe_dump(
         {"title": title, "categories": list(categories), "author": author, "date": date},
-        allow_unicode=True, sort_keys=False, default_flow_style=False, width=10**6,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=10**6,
     )
     body = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
     return f"\n---\n{front}---\n\n<div>{body}</div>"

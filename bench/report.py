@@ -21,8 +21,11 @@ ROWS = [
     ("incr. no change s (cold)", lambda r: r["cold_noop_s"], "lower"),
     ("incr. 1% changed s (cold)", lambda r: r["cold_1pct_s"], "lower"),
     ("incr. 1% cold, % of full", lambda r: 100 * r["cold_1pct_s"] / r["build_s"], "lower"),
-    ("incr. 1%: posts updated w/c", lambda r: f"{r['incr_1pct_report'].get('updated')}/"
-                                              f"{r['cold_1pct_report'].get('updated')}", "info"),
+    (
+        "incr. 1%: posts updated w/c",
+        lambda r: f"{r['incr_1pct_report'].get('updated')}/{r['cold_1pct_report'].get('updated')}",
+        "info",
+    ),
     ("open index s", lambda r: r["open_s"], "lower"),
     ("query p50 ms", lambda r: r["query"]["p50_ms"], "lower"),
     ("query p95 ms", lambda r: r["query"]["p95_ms"], "lower"),
@@ -68,8 +71,7 @@ def _hit_rows(ours, base):
 def _latency_rows(ours, base):
     """One row per query: median latency of that query in the timed runs."""
     names = list(((ours or {}).get("query") or (base or {}).get("query") or {}).get("median_ms_by_query", {}))
-    return [(f"median ms: {name}", (lambda r, n=name: r["query"]["median_ms_by_query"][n]), "lower")
-            for name in names]
+    return [(f"median ms: {name}", (lambda r, n=name: r["query"]["median_ms_by_query"][n]), "lower") for name in names]
 
 
 def table_rows(results):
@@ -101,6 +103,7 @@ def format_table(results):
 def plot(runs, path):
     """Build time and query p95 against corpus size, both systems, to a PNG."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

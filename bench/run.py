@@ -27,11 +27,15 @@ EDIT_FRACTION = 0.01
 
 def parse_args(argv=None):
     """Command-line options."""
-    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--n", type=int, default=1000, help="posts in the corpus (default 1000)")
-    ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
-                    help="comma-separated corpus sizes, e.g. 1000,5000,20000 (default: --n, or 1000,5000,20000 with --chart)")
+    ap.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",")],
+        help="comma-separated corpus sizes, e.g. 1000,5000,20000 (default: --n, or 1000,5000,20000 with --chart)",
+    )
     ap.add_argument("--jobs", type=int, default=None, help="worker processes for zhsearch's reindex (default: its own)")
     ap.add_argument("--seed", type=int, default=0, help="seed for corpus, queries and edits (default 0)")
     ap.add_argument("--queries", type=int, default=100, help="timed queries per system after warm-up (default 100)")
@@ -115,8 +119,7 @@ def main(argv=None):
         runs.append(run)
         print(f"\n## N = {n} (seed {args.seed}, {args.queries} timed queries per system)\n")
         print(report.format_table(run["results"]), flush=True)
-    print("\nratio: > 1 means zhsearch is better on lower=/higher=better rows; "
-          "info rows show zhsearch / baseline.")
+    print("\nratio: > 1 means zhsearch is better on lower=/higher=better rows; info rows show zhsearch / baseline.")
     log(f"total {time.perf_counter() - started:.1f}s")
     if args.json:
         args.json.write_text(json.dumps({"runs": runs}, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -20,6 +20,7 @@ class Baseline:
 
     def __init__(self):
         from bench import baseline
+
         self.impl = baseline
 
     def build(self, source, index_dir, jobs=None):
@@ -34,8 +35,11 @@ class Baseline:
 
     def search(self, ix, spec):
         return self.impl.search(
-            ix, spec["q"], category=spec["category"],
-            date_from=_day(spec["date_from"]), date_to=_day(spec["date_to"]),
+            ix,
+            spec["q"],
+            category=spec["category"],
+            date_from=_day(spec["date_from"]),
+            date_to=_day(spec["date_to"]),
         )
 
 
@@ -53,6 +57,7 @@ class Ours:
 
     def __init__(self):
         import indexer
+
         self.impl = indexer
 
     def build(self, source, index_dir, jobs=None):
@@ -66,8 +71,13 @@ class Ours:
 
     def search(self, ix, spec):
         page = ix.search(
-            spec["q"], page=1, per_page=10, category=spec["category"],
-            date_from=_day(spec["date_from"]), date_to=_day(spec["date_to"]), sort="relevance",
+            spec["q"],
+            page=1,
+            per_page=10,
+            category=spec["category"],
+            date_from=_day(spec["date_from"]),
+            date_to=_day(spec["date_to"]),
+            sort="relevance",
         )
         hits = [{"path": h.path, "title": h.title, "snippet": h.snippet} for h in page.hits]
         return {"total": page.total, "hits": hits, "facets": dict(page.facets), "note": page.note}

@@ -341,9 +341,7 @@ def count(feed: str, keys: Iterable[PostKeys]) -> FeedCounts:
     return merge(FeedCounts(feed), added=keys)
 
 
-def merge(
-    counts: FeedCounts, *, added: Iterable[PostKeys] = (), removed: Iterable[PostKeys] = ()
-) -> FeedCounts:
+def merge(counts: FeedCounts, *, added: Iterable[PostKeys] = (), removed: Iterable[PostKeys] = ()) -> FeedCounts:
     """Return new counts with the `added` posts counted and the `removed` ones taken out.
 
     A changed post is removed (its old keys) and added (its new keys). Removing keys that
@@ -440,8 +438,7 @@ class FeedTemplates:
                 "threshold": self.threshold,
                 "edge": self.edge,
                 "templates": [
-                    {"key": t.key, "kind": t.kind, "count": t.count, "prefix": t.prefix}
-                    for t in self.templates
+                    {"key": t.key, "kind": t.kind, "count": t.count, "prefix": t.prefix} for t in self.templates
                 ],
             },
             ensure_ascii=False,
@@ -454,9 +451,7 @@ class FeedTemplates:
         return cls(
             feed=data["feed"],
             posts=data["posts"],
-            templates=tuple(
-                Template(t["key"], t["kind"], t["count"], t["prefix"]) for t in data["templates"]
-            ),
+            templates=tuple(Template(t["key"], t["kind"], t["count"], t["prefix"]) for t in data["templates"]),
             threshold=data["threshold"],
             edge=data["edge"],
         )
@@ -466,7 +461,7 @@ def _check_version(data: dict) -> None:
     if data.get("version") != JSON_VERSION:
         raise ValueError(
             f"boilerplate data has version {data.get('version')!r}, this zhsearch reads "
-            f"{JSON_VERSION}. Run \"reindex --full\" to learn the templates again."
+            f'{JSON_VERSION}. Run "reindex --full" to learn the templates again.'
         )
 
 
@@ -503,9 +498,7 @@ def templates_of(counts: FeedCounts) -> FeedTemplates:
     # "…首席记者") and short whole templates ("相关游戏星海远航" under "相关游戏").
     prefixes = [p for p in prefixes if not any(_covers(q.key, p.key) for q in prefixes)]
     whole = [
-        w
-        for w in whole
-        if not (len(w.key) <= BYLINE_MAX_CHARS // 2 and any(_covers(p.key, w.key) for p in prefixes))
+        w for w in whole if not (len(w.key) <= BYLINE_MAX_CHARS // 2 and any(_covers(p.key, w.key) for p in prefixes))
     ]
     order = {"start": 0, "edge": 1, "end": 2}
     templates = sorted(whole + prefixes, key=lambda t: (order[t.kind], -t.count, t.prefix, t.key))

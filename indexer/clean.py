@@ -174,7 +174,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         ),
         note="虎嗅: WeChat attribution lines (本文来自微信公众号…, 作者 | …, 头图 | …) at top and bottom "
         "that the general credit parser did not take (its values did not pass as names). No "
-        "selector: a <span class=\"text-remarks\"> is an inline aside inside real paragraphs too.",
+        'selector: a <span class="text-remarks"> is an inline aside inside real paragraphs too.',
     ),
 )
 
@@ -264,9 +264,7 @@ _UI_RE = re.compile("|".join(_UI_WORDS))
 # Words before a name that say what the person does: "见习记者,李莎", "全媒体记者 钟小韵".
 _ROLE_RE = re.compile(r"(?:记者|通讯员|编辑|实习生|撰稿人?|主持人|整理|综合|报道|摄)$")
 # An outlet before a name ("文/观察者网 王慧"); set aside when a person's name follows.
-_OUTLET_RE = re.compile(
-    r"(?:网|报|社|台|新闻|日报|晚报|周刊|杂志|财经|客户端|公众号|APP|App|之家|研究院|研究所)$"
-)
+_OUTLET_RE = re.compile(r"(?:网|报|社|台|新闻|日报|晚报|周刊|杂志|财经|客户端|公众号|APP|App|之家|研究院|研究所)$")
 _LATIN_NAME_RE = re.compile(r"[A-Za-z][A-Za-z .'\-]{0,38}[A-Za-z.]")
 # Most names a credit may hold; longer lists are prose.
 _MAX_NAMES = 6
@@ -302,9 +300,7 @@ _MARKDOWN_MAX_CHARS = 200_000
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
-def clean_body(
-    body: str, *, feed: str | None = None, rules: Sequence[Rule] | None = None
-) -> Cleaned:
+def clean_body(body: str, *, feed: str | None = None, rules: Sequence[Rule] | None = None) -> Cleaned:
     """Return the article text, credits (editor, author, source) and lead image of a post body."""
     active = [r for r in (DEFAULT_RULES if rules is None else rules) if r.applies_to(feed)]
     body = _encodable(body)
@@ -375,9 +371,7 @@ def _boilerplate_ids(soup: BeautifulSoup, rules: Sequence[Rule]) -> set[int]:
     return {id(el) for el in soup.select(", ".join(selectors))}
 
 
-def _walk(
-    soup: BeautifulSoup, dropped: set[int], *, source_lines: bool = False
-) -> tuple[str, str | None]:
+def _walk(soup: BeautifulSoup, dropped: set[int], *, source_lines: bool = False) -> tuple[str, str | None]:
     """Flatten the tree to text with paragraph/line markers; also find the first real image.
 
     Iterative depth-first walk: each tag is pushed once to be entered and, if it emits a
@@ -437,9 +431,7 @@ def _image_src(img: Tag) -> str | None:
     return None
 
 
-def _paragraphs(
-    raw: str, patterns: Sequence[re.Pattern[str]]
-) -> tuple[list[str], dict[str, str]]:
+def _paragraphs(raw: str, patterns: Sequence[re.Pattern[str]]) -> tuple[list[str], dict[str, str]]:
     """Split flattened text into clean paragraphs; take the credit lines out as fields."""
     paragraphs: list[str] = []
     current: list[str] = []
@@ -507,9 +499,7 @@ def _credit_line(line: str) -> dict[str, str] | None:
             # "本文来自微信公众号：X（ID：…）", "来源|X(ID:…)": the account X wrote it.
             if kind == "wechat" or _WECHAT_ID_RE.search(value):
                 fallback_author = fallback_author or _names(source, longest=8)
-        elif not _URL_ONLY_RE.match(value) and (
-            not value or len(value) > _SOURCE_MAX_CHARS or _PROSE_RE.search(value)
-        ):
+        elif not _URL_ONLY_RE.match(value) and (not value or len(value) > _SOURCE_MAX_CHARS or _PROSE_RE.search(value)):
             return {} if chief else None  # picture, proof-reader, link… credits fill no field
     if fallback_author and "author" not in fields:
         fields["author"] = fallback_author
@@ -537,9 +527,7 @@ def _head_credits(line: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     if (match := _HEAD_EDITOR_RE.match(line)) and (name := _names(match["name"], longest=4)):
         fields["editor"] = name
-    if (match := _HEAD_AUTHOR_RE.match(line)) and (
-        found := _names(match["name"], longest=8, outlets=True)
-    ):
+    if (match := _HEAD_AUTHOR_RE.match(line)) and (found := _names(match["name"], longest=8, outlets=True)):
         fields["author"] = found[0]
         if found[1]:
             fields["source"] = found[1]

@@ -15,14 +15,22 @@ from .search import open_index
 from .serialize import page_json
 
 index_option = click.option(
-    "--index", "index_dir", default=str(config.INDEX_DIR), show_default=True,
-    envvar=f"{config.ENV_PREFIX}_INDEX_DIR", type=click.Path(file_okay=False),
+    "--index",
+    "index_dir",
+    default=str(config.INDEX_DIR),
+    show_default=True,
+    envvar=f"{config.ENV_PREFIX}_INDEX_DIR",
+    type=click.Path(file_okay=False),
     help="Index folder (env ZHSEARCH_INDEX_DIR).",
 )
 
 
 timezone_option = click.option(
-    "--timezone", "tz", default=config.TIMEZONE, show_default=True, envvar=f"{config.ENV_PREFIX}_TIMEZONE",
+    "--timezone",
+    "tz",
+    default=config.TIMEZONE,
+    show_default=True,
+    envvar=f"{config.ENV_PREFIX}_TIMEZONE",
     help="Display time zone: dates are shown, filtered and counted per month in it (env ZHSEARCH_TIMEZONE).",
 )
 
@@ -32,13 +40,16 @@ class _ExitTwo(click.ClickException):
 
 
 @click.command(name="reindex")
-@click.argument("source", required=False, envvar=f"{config.ENV_PREFIX}_SOURCE_DIR",
-                type=click.Path(file_okay=False))
+@click.argument("source", required=False, envvar=f"{config.ENV_PREFIX}_SOURCE_DIR", type=click.Path(file_okay=False))
 @index_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch beside the old index, then switch atomically.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
-@click.option("--user-dict", type=click.Path(dir_okay=False), envvar=f"{config.ENV_PREFIX}_USER_DICT",
-              help="jieba user dictionary for domain words (changing it needs --full).")
+@click.option(
+    "--user-dict",
+    type=click.Path(dir_okay=False),
+    envvar=f"{config.ENV_PREFIX}_USER_DICT",
+    help="jieba user dictionary for domain words (changing it needs --full).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary; failures still go to stderr.")
 def reindex_command(source, index_dir, full, jobs, user_dict, as_json, quiet):
@@ -87,7 +98,9 @@ main.add_command(reindex_command)
 @click.argument("query")
 @index_option
 @timezone_option
-@click.option("--limit", type=click.IntRange(min=1), default=config.PAGE_SIZE, show_default=True, help="Results to show.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=config.PAGE_SIZE, show_default=True, help="Results to show."
+)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of results.")
 @click.option("--category", default=None, help="Only posts in this category.")
 @click.option("--from", "date_from", default=None, help="Only posts on or after this date (YYYY-MM-DD).")
@@ -107,8 +120,16 @@ def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort
     names = {"date_from": "--from", "date_to": "--to", "per_page": "--limit", "page": "--page", "q": "QUERY"}
     try:
         with open_index(index_dir, timezone=tz) as ix:
-            result = ix.search(query, page=page, per_page=limit, category=category, date_from=date_from,
-                               date_to=date_to, sort=sort, names=names)
+            result = ix.search(
+                query,
+                page=page,
+                per_page=limit,
+                category=category,
+                date_from=date_from,
+                date_to=date_to,
+                sort=sort,
+                names=names,
+            )
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -157,7 +178,9 @@ def stats(index_dir, as_json):
 @main.command()
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=f"{config.ENV_PREFIX}_HOST")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar=f"{config.ENV_PREFIX}_PORT")
+@click.option(
+    "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar=f"{config.ENV_PREFIX}_PORT"
+)
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Request threads.")
 def serve(index_dir, host, port, threads):
     """Serve the search page and JSON API with waitress, a production WSGI server.

@@ -24,7 +24,9 @@ MAX_YAML_ALIASES = 20
 # Image URLs that feeds fill in when a post has no picture.
 _PLACEHOLDER_IMAGE = re.compile(r"picsum\.photos|/undefined$|^\s*$")
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$|<h[1-3][^>]*>(.*?)</h[1-3]>", re.MULTILINE | re.IGNORECASE | re.DOTALL)
+_HEADING = re.compile(
+    r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$|<h[1-3][^>]*>(.*?)</h[1-3]>", re.MULTILINE | re.IGNORECASE | re.DOTALL
+)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -134,7 +136,9 @@ def _load_yaml(front_matter):
             f"front matter is {len(front_matter)} characters, more than the {MAX_FRONT_MATTER_CHARS} allowed"
         )
     try:
-        aliases = sum(1 for event in yaml.parse(front_matter, Loader=yaml.SafeLoader) if isinstance(event, yaml.AliasEvent))
+        aliases = sum(
+            1 for event in yaml.parse(front_matter, Loader=yaml.SafeLoader) if isinstance(event, yaml.AliasEvent)
+        )
         if aliases > MAX_YAML_ALIASES:
             raise FrontMatterError(f"front matter uses {aliases} YAML aliases; refusing to expand them")
         return yaml.load(front_matter, Loader=yaml.SafeLoader)

@@ -72,7 +72,7 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
             if not sources and indexed:
                 raise ConfigError(
                     f"Source folder '{root}' holds no posts, but the index has {len(indexed)}. "
-                    "Refusing to delete them all; run \"reindex --full\" if that is what you want."
+                    'Refusing to delete them all; run "reindex --full" if that is what you want.'
                 )
         writer.begin(full, (user_dict or kept_dict) if full else None)
         seen = {s.relpath for s in sources}
@@ -86,10 +86,17 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
             new_meta.update(created=now, fingerprint=analysis.segmenter(writer.user_dict).fingerprint)
         writer.commit(tokens, replaced, vanished, new_meta)
         return ReindexReport(
-            added=len(outcome.indexed) - len(replaced), updated=len(replaced), deleted=len(vanished),
-            unchanged=len(sources) - len(todo), failed=tuple(outcome.failed),
-            seconds=time.monotonic() - started, full=full, index_dir=str(index_dir), source_dir=str(root),
-            generation=writer.generation, warnings=tuple(outcome.warnings),
+            added=len(outcome.indexed) - len(replaced),
+            updated=len(replaced),
+            deleted=len(vanished),
+            unchanged=len(sources) - len(todo),
+            failed=tuple(outcome.failed),
+            seconds=time.monotonic() - started,
+            full=full,
+            index_dir=str(index_dir),
+            source_dir=str(root),
+            generation=writer.generation,
+            warnings=tuple(outcome.warnings),
             user_dict=str(writer.user_dict) if writer.user_dict else None,
             user_dict_kept=full and user_dict is None and kept_dict is not None,
         )
@@ -100,12 +107,12 @@ def _check_incremental(index_dir, root, meta, user_dict):
     if meta.get("fingerprint") != fingerprint:
         raise ConfigError(
             f"The index in '{index_dir}' was built with different text analysis "
-            f"({meta.get('fingerprint')}, now {fingerprint}). Run \"reindex --full\" to rebuild it."
+            f'({meta.get("fingerprint")}, now {fingerprint}). Run "reindex --full" to rebuild it.'
         )
     if meta.get("source_dir") and meta["source_dir"] != str(root):
         raise ConfigError(
             f"The index in '{index_dir}' holds posts from '{meta['source_dir']}', not '{root}'. "
-            "Run \"reindex --full\" to index the new folder instead."
+            'Run "reindex --full" to index the new folder instead.'
         )
 
 

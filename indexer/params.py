@@ -52,8 +52,19 @@ def resolve_timezone(tz=None):
     return tz
 
 
-def check_params(q="", *, page=1, per_page=PAGE_SIZE, category=None, date_from=None, date_to=None,
-                 sort=SORTS[0], tz=timezone.utc, max_per_page=None, names=None):
+def check_params(
+    q="",
+    *,
+    page=1,
+    per_page=PAGE_SIZE,
+    category=None,
+    date_from=None,
+    date_to=None,
+    sort=SORTS[0],
+    tz=timezone.utc,
+    max_per_page=None,
+    names=None,
+):
     """Check search parameters and return them as SearchParams.
 
     :param page: a whole number, or its digits as a string.
@@ -70,17 +81,20 @@ def check_params(q="", *, page=1, per_page=PAGE_SIZE, category=None, date_from=N
 
     q = "" if q is None else str(q)
     if len(q) > MAX_QUERY_CHARS:
-        raise QueryError(f"The query is too long ({len(q)} characters); use at most {MAX_QUERY_CHARS}.",
-                         param=name("q"))
+        raise QueryError(
+            f"The query is too long ({len(q)} characters); use at most {MAX_QUERY_CHARS}.", param=name("q")
+        )
     page = _whole_number(page, name("page"), 1)
     per_page = _whole_number(per_page, name("per_page"), PAGE_SIZE)
     if max_per_page is not None and per_page > max_per_page:
-        raise QueryError(f"{name('per_page')} must be between 1 and {max_per_page}, not {per_page}.",
-                         param=name("per_page"))
+        raise QueryError(
+            f"{name('per_page')} must be between 1 and {max_per_page}, not {per_page}.", param=name("per_page")
+        )
     category = (str(category).strip() or None) if category is not None else None
     if category and len(category) > MAX_CATEGORY_CHARS:
-        raise QueryError(f"The category name is too long; use at most {MAX_CATEGORY_CHARS} characters.",
-                         param=name("category"))
+        raise QueryError(
+            f"The category name is too long; use at most {MAX_CATEGORY_CHARS} characters.", param=name("category")
+        )
     start = _instant(date_from, name("date_from"), tz, end_of_day=False)
     end = _instant(date_to, name("date_to"), tz, end_of_day=True)
     if start and end and start > end:
@@ -91,10 +105,10 @@ def check_params(q="", *, page=1, per_page=PAGE_SIZE, category=None, date_from=N
         )
     sort = (sort or SORTS[0]).strip() if isinstance(sort, str) else sort
     if sort not in SORTS:
-        raise QueryError(f"{name('sort')} must be one of {', '.join(SORTS)}, not {_shorten(str(sort))!r}.",
-                         param=name("sort"))
-    return SearchParams(q=q, page=page, per_page=per_page, category=category, date_from=start, date_to=end,
-                        sort=sort)
+        raise QueryError(
+            f"{name('sort')} must be one of {', '.join(SORTS)}, not {_shorten(str(sort))!r}.", param=name("sort")
+        )
+    return SearchParams(q=q, page=page, per_page=per_page, category=category, date_from=start, date_to=end, sort=sort)
 
 
 def _whole_number(value, name, default):
@@ -105,8 +119,9 @@ def _whole_number(value, name, default):
         (isinstance(raw, int) and 1 <= raw < 10**MAX_DIGITS)
         or (isinstance(raw, str) and _DIGITS.fullmatch(raw) and len(raw) <= MAX_DIGITS and int(raw) >= 1)
     ):
-        raise QueryError(f"{name} must be a whole number from 1 to {10**MAX_DIGITS - 1}, "
-                         f"not {_shorten(str(value))!r}.", param=name)
+        raise QueryError(
+            f"{name} must be a whole number from 1 to {10**MAX_DIGITS - 1}, not {_shorten(str(value))!r}.", param=name
+        )
     return int(raw)
 
 
@@ -124,8 +139,7 @@ def _instant(value, name, tz, end_of_day):
             else:
                 raise ValueError(raw)
         except ValueError:
-            raise QueryError(f"{name} must be a date written YYYY-MM-DD, not {_shorten(raw)!r}.",
-                             param=name) from None
+            raise QueryError(f"{name} must be a date written YYYY-MM-DD, not {_shorten(raw)!r}.", param=name) from None
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=tz)
     if isinstance(value, date):

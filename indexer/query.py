@@ -18,30 +18,36 @@ rank first; a backend evaluates and ranks clauses (see engine.py).
 import re
 from dataclasses import dataclass
 
+from .analysis import is_token_char, normalize, query_words
 from .config import MAX_QUERY_CHARS, MAX_QUERY_TERMS
 from .errors import QueryError
-from .analysis import is_token_char, normalize, query_words
 
 # Field prefixes users may type, and the field each one means.
 FIELD_ALIASES = {
-    "title": "title", "标题": "title",
-    "category": "category", "cat": "category", "分类": "category",
-    "author": "author", "作者": "author",
+    "title": "title",
+    "标题": "title",
+    "category": "category",
+    "cat": "category",
+    "分类": "category",
+    "author": "author",
+    "作者": "author",
 }
 
 # Word fields searched for a term without a field prefix (or with one); char fields for its verbatim text.
 WORD_FIELDS = {None: ("title", "content"), "title": ("title",), "author": (), "category": ()}
-CHAR_FIELDS = {None: ("title_c", "content_c", "meta_c"), "title": ("title_c",), "author": ("author_c",),
-               "category": ("meta_c",)}
+CHAR_FIELDS = {
+    None: ("title_c", "content_c", "meta_c"),
+    "title": ("title_c",),
+    "author": ("author_c",),
+    "category": ("meta_c",),
+}
 
 # The word field indexing the same text as a char field.
 WORD_TWIN = {"title_c": "title", "content_c": "content"}
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
-_LEXER = re.compile(
-    r'(?P<neg>[-－])?(?:(?P<field>[^\s:："]+)[:：])?(?:"(?P<quoted>[^"]*)"?|(?P<bare>[^\s"]+))'
-)
+_LEXER = re.compile(r'(?P<neg>[-－])?(?:(?P<field>[^\s:："]+)[:：])?(?:"(?P<quoted>[^"]*)"?|(?P<bare>[^\s"]+))')
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,12 @@ def parse(text):
         value = quoted if quoted is not None else bare
         if field and not value:
             value, field = field, None  # a lone `title:` is just the word
-        clause = Clause(value or "", FIELD_ALIASES.get(field.lower()) if field else None,
-                        negate=bool(match.group("neg")), quoted=quoted is not None)
+        clause = Clause(
+            value or "",
+            FIELD_ALIASES.get(field.lower()) if field else None,
+            negate=bool(match.group("neg")),
+            quoted=quoted is not None,
+        )
         if clause.chars:
             items.append(clause)
     groups, excluded = [], []

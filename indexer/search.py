@@ -74,8 +74,19 @@ class SearchIndex:
 
     # ── search ──
 
-    def search(self, q="", *, page=1, per_page=10, category=None, date_from=None, date_to=None,
-               sort="relevance", max_per_page=None, names=None):
+    def search(
+        self,
+        q="",
+        *,
+        page=1,
+        per_page=10,
+        category=None,
+        date_from=None,
+        date_to=None,
+        sort="relevance",
+        max_per_page=None,
+        names=None,
+    ):
         """Search posts; return one page of hits with totals, category facets and per-month counts.
 
         An empty query lists all posts (filtered), newest first.
@@ -88,8 +99,18 @@ class SearchIndex:
         :raises QueryError: for a bad parameter or an unusable query; `.param` names it.
         """
         started = time.perf_counter()
-        params = check_params(q, page=page, per_page=per_page, category=category, date_from=date_from,
-                              date_to=date_to, sort=sort, tz=self.tz, max_per_page=max_per_page, names=names)
+        params = check_params(
+            q,
+            page=page,
+            per_page=per_page,
+            category=category,
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+            tz=self.tz,
+            max_per_page=max_per_page,
+            names=names,
+        )
         query, note = self._query(params, names)
         first = (params.page - 1) * params.per_page
         result = self.engine.search(query, first, params.per_page)
@@ -102,8 +123,15 @@ class SearchIndex:
         terms = highlight_terms(query.parsed, self.engine.segmenter)
         hits = tuple(_hit(found, terms) for found in result.hits)
         return SearchPage(
-            query=params.q, total=result.total, page=params.page, per_page=params.per_page, hits=hits,
-            facets=result.facets, months=result.months, sort=query.sort, note=note,
+            query=params.q,
+            total=result.total,
+            page=params.page,
+            per_page=params.per_page,
+            hits=hits,
+            facets=result.facets,
+            months=result.months,
+            sort=query.sort,
+            note=note,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -122,8 +150,14 @@ class SearchIndex:
         except QueryError as exc:
             raise QueryError(str(exc), param=(names or {}).get("q", "q")) from None
         sort = params.sort if parsed.groups else "date"
-        return EngineQuery(parsed=parsed, category=params.category, date_from=params.date_from,
-                           date_to=params.date_to, sort=sort, tz=self.tz), None
+        return EngineQuery(
+            parsed=parsed,
+            category=params.category,
+            date_from=params.date_from,
+            date_to=params.date_to,
+            sort=sort,
+            tz=self.tz,
+        ), None
 
     # ── single posts ──
 
@@ -167,7 +201,15 @@ def _checked_id(post_id):
 def _hit(found, terms):
     post = found.post
     return Hit(
-        id=post.id, path=post.path, title=mark(post.title, terms), date=post.date, categories=post.categories,
-        author=post.author, feed=post.feed, image=post.image, snippet=snippet(post.text, terms),
-        score=found.score, exact=found.exact,
+        id=post.id,
+        path=post.path,
+        title=mark(post.title, terms),
+        date=post.date,
+        categories=post.categories,
+        author=post.author,
+        feed=post.feed,
+        image=post.image,
+        snippet=snippet(post.text, terms),
+        score=found.score,
+        exact=found.exact,
     )

@@ -90,7 +90,7 @@ def read_text(path):
         raise PostParseError(path, "file contains NUL bytes; it looks binary, not a text post")
     warning = None
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -45,11 +45,12 @@ def current_generation(index_dir):
         name = (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
     except (FileNotFoundError, NotADirectoryError):
         raise IndexNotFoundError(f"Index not found in '{index_dir}'. Run \"reindex\" first.") from None
-    number = name[len(GEN_PREFIX):]
+    number = name[len(GEN_PREFIX) :]
     gen_dir = index_dir / name
     if not name.startswith(GEN_PREFIX) or not number.isdigit() or not gen_dir.is_dir():
-        raise IndexNotFoundError(f"Index in '{index_dir}' names a missing generation '{name[:40]}'. "
-                                 "Run \"reindex --full\".")
+        raise IndexNotFoundError(
+            f"Index in '{index_dir}' names a missing generation '{name[:40]}'. Run \"reindex --full\"."
+        )
     return int(number), gen_dir
 
 
@@ -95,7 +96,7 @@ def check_fingerprint(index_dir, gen_dir, fingerprint):
     if built != fingerprint:
         raise IndexVersionError(
             f"The index in '{index_dir}' was built with different text analysis "
-            f"({built}, now {fingerprint}). Run \"reindex --full\" to rebuild it."
+            f'({built}, now {fingerprint}). Run "reindex --full" to rebuild it.'
         )
 
 
@@ -143,8 +144,9 @@ def remove_stale_generations(index_dir, keep_previous=False):
     except IndexNotFoundError:
         live = None
     gens = sorted(
-        int(p.name[len(GEN_PREFIX):]) for p in index_dir.iterdir()
-        if p.is_dir() and p.name.startswith(GEN_PREFIX) and p.name[len(GEN_PREFIX):].isdigit()
+        int(p.name[len(GEN_PREFIX) :])
+        for p in index_dir.iterdir()
+        if p.is_dir() and p.name.startswith(GEN_PREFIX) and p.name[len(GEN_PREFIX) :].isdigit()
     )
     keep = {live}
     if keep_previous and live is not None:

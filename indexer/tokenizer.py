@@ -6,8 +6,8 @@ Text analysis itself lives in :mod:`indexer.analysis`.
 """
 
 from .backends.whoosh.analyzers import (  # noqa: F401 (names unpickled from existing indexes)
+    CharTokenizer,
     ChineseAnalyzer,
     ChineseCharAnalyzer,
-    CharTokenizer,
     JiebaTokenizer,
 )

@@ -2,10 +2,25 @@
 
 from pathlib import Path
 
+import os
+
 import pytest
 
 import indexer
 from indexer import config
+
+# Set by .ci/run: in CI every test must run, so a skip (no Chromium, no shared corpus,
+# no OpenSearch) is a failure instead of a quiet pass.
+FORBID_SKIPS = os.environ.get("ZHSEARCH_FORBID_SKIPS") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if FORBID_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
 
 # The shared corpus lies beside the repository (X/main and X/shared); CI lays it out the same way.
 CORPUS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"

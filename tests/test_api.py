@@ -26,8 +26,24 @@ SEARCH_KEYS = {
     "facets",
     "months",
 }
-HIT_KEYS = {"id", "path", "title", "title_text", "title_spans", "url", "date", "categories", "author", "feed", "image",
-            "snippet", "snippet_text", "snippet_spans", "score", "exact"}
+HIT_KEYS = {
+    "id",
+    "path",
+    "title",
+    "title_text",
+    "title_spans",
+    "url",
+    "date",
+    "categories",
+    "author",
+    "feed",
+    "image",
+    "snippet",
+    "snippet_text",
+    "snippet_spans",
+    "score",
+    "exact",
+}
 ARTICLE_KEYS = {
     "ok",
     "id",

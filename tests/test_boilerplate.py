@@ -23,10 +23,7 @@ from indexer.ingest import TemplateNote, apply_templates, read_post_at
 def made_up(tmp_path_factory):
     """{feed: [Post, …]} for the made-up feeds, read through the ingest path (rules only)."""
     root = tmp_path_factory.mktemp("made_up_feeds")
-    return {
-        feed: [read_post_at(root, relpath) for relpath in relpaths]
-        for feed, relpaths in write_feeds(root).items()
-    }
+    return {feed: [read_post_at(root, relpath) for relpath in relpaths] for feed, relpaths in write_feeds(root).items()}
 
 
 def paragraphs(post):
@@ -213,7 +210,9 @@ def test_signature_follows_the_templates_not_the_counts(made_up):
     posts = made_up["财经/样例财经周刊/深度"]
     templates = learn(posts)
     recounted = dataclasses.replace(
-        templates, posts=templates.posts + 1, templates=tuple(dataclasses.replace(t, count=t.count + 1) for t in templates.templates)
+        templates,
+        posts=templates.posts + 1,
+        templates=tuple(dataclasses.replace(t, count=t.count + 1) for t in templates.templates),
     )
     assert recounted.signature == templates.signature
     fewer = dataclasses.replace(templates, templates=templates.templates[1:])

@@ -34,16 +34,11 @@ def test_paragraphs_in_order_separated_by_blank_line():
         "<div>\n <p>第一段。</p>\n<p>第二段。</p><div>第三段。</div>"
         "<h2>小标题</h2><ul><li>要点甲</li><li>要点乙</li></ul><blockquote>引文。</blockquote></div>"
     )
-    assert (
-        clean_body(body).text
-        == "第一段。\n\n第二段。\n\n第三段。\n\n小标题\n\n要点甲\n\n要点乙\n\n引文。"
-    )
+    assert clean_body(body).text == "第一段。\n\n第二段。\n\n第三段。\n\n小标题\n\n要点甲\n\n要点乙\n\n引文。"
 
 
 def test_no_empty_paragraphs_or_outer_whitespace():
-    body = (
-        "<div>  <p> </p><p>\u3000\u3000</p><p>甲</p><div><div></div></div>\n\n\n<p>乙</p>  </div>  "
-    )
+    body = "<div>  <p> </p><p>\u3000\u3000</p><p>甲</p><div><div></div></div>\n\n\n<p>乙</p>  </div>  "
     text = clean_body(body).text
     assert text == "甲\n\n乙"
     assert "\n\n\n" not in text
@@ -65,8 +60,7 @@ def test_single_br_is_line_double_br_is_paragraph():
         "<br>continues on a new line.<br> <br>Third.</div>"
     )
     assert clean_body(body).text == (
-        "First paragraph is hard wrapped in the source.\n\n"
-        "Second paragraph\ncontinues on a new line.\n\nThird."
+        "First paragraph is hard wrapped in the source.\n\nSecond paragraph\ncontinues on a new line.\n\nThird."
     )
 
 
@@ -127,7 +121,9 @@ def test_feed_rules_apply_only_to_their_feed():
     gcw = "<div><p>正文一句。</p><p><strong>本文系观察者网独家稿件，未经授权，不得转载。</strong></p></div>"
     assert clean_body(gcw, feed="新媒体/观察者网/头条").text == "正文一句。"
 
-    cnbeta = '<p>正文。</p><div class="article-relation"><p><strong>相关文章:</strong></p><p><a href="/1">旧文</a></p></div>'
+    cnbeta = (
+        '<p>正文。</p><div class="article-relation"><p><strong>相关文章:</strong></p><p><a href="/1">旧文</a></p></div>'
+    )
     assert clean_body(cnbeta, feed="新媒体/cnBeta/最新").text == "正文。"
 
     ithome = '<p>正文。</p><p><a class="bl" href="https://s.example/x"></a></p><p class="tagging2">免责声明文字。</p><div class="tagging1">【广告】</div>'
@@ -201,7 +197,9 @@ def test_prose_that_starts_like_a_credit_stays(sentence):
 
 
 def test_credits_at_the_head_of_a_kept_line():
-    cleaned = clean_body("<p>某社7月11日讯（编辑 卞一）据报道，天气转凉。</p><p>【文/样例网 王二】3月15日，数据出炉。</p>")
+    cleaned = clean_body(
+        "<p>某社7月11日讯（编辑 卞一）据报道，天气转凉。</p><p>【文/样例网 王二】3月15日，数据出炉。</p>"
+    )
     assert cleaned.text == "某社7月11日讯（编辑 卞一）据报道，天气转凉。\n\n【文/样例网 王二】3月15日，数据出炉。"
     assert (cleaned.editor, cleaned.author, cleaned.source) == ("卞一", "王二", "样例网")
 
@@ -268,9 +266,7 @@ def test_legit_paragraph_mentioning_sina_is_kept():
 
 def test_user_rule_extends_the_table():
     body = '<div><p>保留这一段。</p><div class="promo">推广内容</div><p>广告：买一送一</p></div>'
-    rules = DEFAULT_RULES + (
-        Rule(r"^测试/", selectors=(".promo",), text_patterns=(r"^广告：.*$",)),
-    )
+    rules = DEFAULT_RULES + (Rule(r"^测试/", selectors=(".promo",), text_patterns=(r"^广告：.*$",)),)
     assert clean_body(body, feed="测试/源", rules=rules).text == "保留这一段。"
     assert "推广内容" in clean_body(body, feed="其他/源", rules=rules).text
     assert "推广内容" in clean_body(body, feed=None, rules=rules).text
@@ -299,10 +295,7 @@ def test_image_skips_data_uri_and_placeholders():
 
 def test_image_none_protocol_relative_and_lazy():
     assert clean_body("<p>无图</p>").image is None
-    assert (
-        clean_body('<p><img src="//img.example.com/a.jpg"></p>').image
-        == "https://img.example.com/a.jpg"
-    )
+    assert clean_body('<p><img src="//img.example.com/a.jpg"></p>').image == "https://img.example.com/a.jpg"
     assert clean_body('<p><img class="lazy" _src="https://img.example.com/l.jpg"></p>').image == (
         "https://img.example.com/l.jpg"
     )
@@ -311,9 +304,7 @@ def test_image_none_protocol_relative_and_lazy():
 def test_image_in_boilerplate_not_chosen():
     body = '<p>正文</p><div class="appendQr_wrap"><img src="https://example.com/qr.png"></div>'
     assert clean_body(body).image is None
-    commented = (
-        '<p>正文</p><!--article_adlist[<img src="https://example.com/ad.jpg">]article_adlist-->'
-    )
+    commented = '<p>正文</p><!--article_adlist[<img src="https://example.com/ad.jpg">]article_adlist-->'
     assert clean_body(commented).image is None
 
 
@@ -344,9 +335,7 @@ def test_empty_bodies(body):
     assert clean_body(body) == Cleaned(text="", editor=None, image=None)
 
 
-@pytest.mark.parametrize(
-    "body", ["https://example.com/a.html", "index.md", "<?xml version='1.0'?><a>x</a>"]
-)
+@pytest.mark.parametrize("body", ["https://example.com/a.html", "index.md", "<?xml version='1.0'?><a>x</a>"])
 def test_no_bs4_warnings(body):
     # pytest runs with filterwarnings=error: any warning would fail here.
     clean_body(body)
@@ -364,13 +353,7 @@ DEPTH = 5000
 @pytest.mark.parametrize("tag", ["div", "span"])
 @pytest.mark.parametrize("closed", [True, False])
 def test_deep_nesting_keeps_text(tag, closed):
-    body = (
-        "<p>开头</p>"
-        + f"<{tag}>" * DEPTH
-        + "最深处"
-        + (f"</{tag}>" * DEPTH if closed else "")
-        + "<p>结尾</p>"
-    )
+    body = "<p>开头</p>" + f"<{tag}>" * DEPTH + "最深处" + (f"</{tag}>" * DEPTH if closed else "") + "<p>结尾</p>"
     text = clean_body(body).text
     assert "开头" in text and "最深处" in text and "结尾" in text
     assert text.index("开头") < text.index("最深处") < text.index("结尾")
@@ -443,9 +426,7 @@ BOILERPLATE_CLASSES = {
     "platform-tag",
     "text-remarks",
 }
-BOILERPLATE_TEXT = re.compile(
-    r"责任编辑|责编|校对|本文系观察者网独家稿件|【广告】|本文来自微信公众号"
-)
+BOILERPLATE_TEXT = re.compile(r"责任编辑|责编|校对|本文系观察者网独家稿件|【广告】|本文来自微信公众号")
 OPENERS = re.compile(r"^证券时报(?:e公司|网)讯\s*[，,]\s*")
 NO_SPACE = re.compile(r"[\s\u3000\u00a0\u200b]+")
 
@@ -484,11 +465,7 @@ def _longest_string(soup):
         if isinstance(s, Comment) or s.parent.name in ("style", "script", "iframe", "noscript"):
             continue
         text = _norm(s)
-        if (
-            len(text) > len(best)
-            and not _in_boilerplate(s.parent)
-            and not BOILERPLATE_TEXT.search(text)
-        ):
+        if len(text) > len(best) and not _in_boilerplate(s.parent) and not BOILERPLATE_TEXT.search(text):
             best = text
     return OPENERS.sub("", best)
 
@@ -536,9 +513,7 @@ def test_corpus_posts_clean():
         boiler_images = {img.get("src") for img in soup.find_all("img") if _in_boilerplate(img)}
         if cleaned.image in boiler_images:
             problems.append(f"{rel}: image taken from boilerplate: {cleaned.image}")
-        if cleaned.image and (
-            "picsum.photos" in cleaned.image or cleaned.image.startswith("data:")
-        ):
+        if cleaned.image and ("picsum.photos" in cleaned.image or cleaned.image.startswith("data:")):
             problems.append(f"{rel}: placeholder image {cleaned.image}")
 
     assert not problems, "\n".join(problems)
@@ -567,7 +542,8 @@ def test_corpus_paragraphs_with_text_remarks_are_kept():
             if p.find("span", class_="text-remarks") is None:
                 continue
             own = "".join(
-                s for s in p.find_all(string=True)
+                s
+                for s in p.find_all(string=True)
                 if not any(parent.name == "a" or "text-remarks" in (parent.get("class") or []) for parent in s.parents)
             )
             if not NO_SPACE.sub("", own):

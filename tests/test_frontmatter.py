@@ -43,9 +43,11 @@ def test_yaml_datetime_and_date_only():
 
 
 def test_real_post_shape():
-    text = ("\n---\ntitle: '标题里有\"引号\"&nbsp;和实体'\ncategories: \n - 金融\n - 样例源\n"
-            "headimg: 'https://picsum.photos/400/300?random=1'\nauthor: 样例源\ncomments: false\n"
-            "date: Sat, 16 Oct 2021 09:56:06 GMT\n---\n\n<div>正文</div>  ")
+    text = (
+        "\n---\ntitle: '标题里有\"引号\"&nbsp;和实体'\ncategories: \n - 金融\n - 样例源\n"
+        "headimg: 'https://picsum.photos/400/300?random=1'\nauthor: 样例源\ncomments: false\n"
+        "date: Sat, 16 Oct 2021 09:56:06 GMT\n---\n\n<div>正文</div>  "
+    )
     meta, body = meta_of(text)
     assert meta.title == '标题里有"引号" 和实体'
     assert meta.categories == ("金融", "样例源")

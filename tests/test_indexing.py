@@ -11,7 +11,8 @@ from fixture_posts import write_post
 
 import indexer
 from indexer import ConfigError, IndexLockedError
-from indexer.store import WriterLock as _WriterLock, current_generation
+from indexer.store import WriterLock as _WriterLock
+from indexer.store import current_generation
 
 
 @pytest.fixture
@@ -163,8 +164,12 @@ def test_killed_full_rebuild_leaves_the_old_index_answering(tmp_path):
     indexer.reindex(root, index_dir, jobs=1)
     generation, _ = current_generation(index_dir)
     marker = tmp_path / "stopped"
-    proc = subprocess.Popen([sys.executable, "-c", _STOPPED_REBUILD, str(root), str(index_dir), str(marker)],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STOPPED_REBUILD, str(root), str(index_dir), str(marker)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():  # the child writes it at the switch, complete but not yet live

@@ -96,23 +96,34 @@ def _hostile_tree(root):
         bomb.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ",".join([f"*{chr(96 + i)}"] * 9) + "]")
     (root / "bad/alias-bomb.md").write_text("---\n" + "\n".join(bomb) + "\n---\n正文", encoding="utf-8")
     (root / "bad/python-tag.md").write_text(
-        f"---\ntitle: !!python/object/apply:os.system ['touch {root}/PWNED']\n---\n正文", encoding="utf-8")
+        f"---\ntitle: !!python/object/apply:os.system ['touch {root}/PWNED']\n---\n正文", encoding="utf-8"
+    )
     write_post(root, "ok/deep.md", title="深层嵌套", body="<div>" * 3000 + "深处的文字" + "</div>" * 3000)
     write_post(root, "ok/unclosed-tags.md", title="未闭合", body="<span><b><i>" * 1000 + "未闭合的文字")
     paragraph = "<p>" + "大型文章的段落内容，测试六兆字节的帖子。" * 50 + "</p>\n"
     write_post(root, "ok/huge.md", title="巨大文章", body=paragraph * (6 * 1024 * 1024 // len(paragraph.encode())))
     (root / "ok/crlf.md").write_bytes("\r\n---\r\ntitle: 回车换行\r\n---\r\n<p>第一段</p>\r\n".encode())
     (root / "ok/bom.md").write_bytes(b"\xef\xbb\xbf" + "---\ntitle: 字节序标记\n---\n<p>正文</p>".encode())
-    write_post(root, "ok/it's \"odd\" ｜ 名字 .md", title="奇怪的文件名")
+    write_post(root, 'ok/it\'s "odd" ｜ 名字 .md', title="奇怪的文件名")
     (root / "ok/no-front-matter.md").write_text("# 没有前言\n\n只有 Markdown 正文。", encoding="utf-8")
     os.symlink(root, root / "ok/loop")
     return {
-        "ok/普通.md": "ok", "ok/gbk.md": "ok", "ok/deep.md": "ok", "ok/unclosed-tags.md": "ok",
-        "ok/huge.md": "ok", "ok/crlf.md": "ok", "ok/bom.md": "ok", "ok/it's \"odd\" ｜ 名字 .md": "ok",
+        "ok/普通.md": "ok",
+        "ok/gbk.md": "ok",
+        "ok/deep.md": "ok",
+        "ok/unclosed-tags.md": "ok",
+        "ok/huge.md": "ok",
+        "ok/crlf.md": "ok",
+        "ok/bom.md": "ok",
+        'ok/it\'s "odd" ｜ 名字 .md': "ok",
         "ok/no-front-matter.md": "ok",
         "bad/empty.md": "ok",  # an empty file is a post with no text, titled by its file name
-        "bad/binary.md": "binary", "bad/nul.md": "NUL", "bad/broken-yaml.md": "not valid YAML",
-        "bad/unclosed.md": "no closing", "bad/alias-bomb.md": "aliases", "bad/python-tag.md": "not allowed",
+        "bad/binary.md": "binary",
+        "bad/nul.md": "NUL",
+        "bad/broken-yaml.md": "not valid YAML",
+        "bad/unclosed.md": "no closing",
+        "bad/alias-bomb.md": "aliases",
+        "bad/python-tag.md": "not allowed",
     }
 
 

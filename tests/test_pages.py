@@ -577,7 +577,17 @@ def test_page_past_the_end_message(web_client):
         ("sort=bogus&per_page=5", 400, "sort", "排序方式只能是 relevance（相关度）或 date（最新）"),
         ("category=" + "类" * 500, 400, "category", "分类名称太长：最多 100 个字"),
     ],
-    ids=["page-abc", "page-0", "page-past-end", "per_page-500", "from-bad", "to-bad", "from-after-to", "sort", "category"],
+    ids=[
+        "page-abc",
+        "page-0",
+        "page-past-end",
+        "per_page-500",
+        "from-bad",
+        "to-bad",
+        "from-after-to",
+        "sort",
+        "category",
+    ],
 )
 def test_bad_parameter_explained_in_chinese_with_query_kept(web_client, params, status, param, message):
     url = f"/?q={QUERY}&{params}"

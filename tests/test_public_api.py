@@ -60,15 +60,26 @@ def _imports(path):
 def test_only_the_whoosh_backend_imports_whoosh():
     backend = ROOT / "indexer" / "backends" / "whoosh"
     files = sorted((ROOT / "indexer").rglob("*.py")) + sorted((ROOT / "webui").rglob("*.py"))
-    importers = {f.relative_to(ROOT).as_posix() for f in files
-                 if any(m == "whoosh" or m.startswith("whoosh.") for m in _imports(f))}
+    importers = {
+        f.relative_to(ROOT).as_posix()
+        for f in files
+        if any(m == "whoosh" or m.startswith("whoosh.") for m in _imports(f))
+    }
     assert importers and all(name.startswith(backend.relative_to(ROOT).as_posix()) for name in importers), importers
 
 
 def test_private_whoosh_names_stay_in_the_adapter():
     backend = ROOT / "indexer" / "backends" / "whoosh"
-    private = ("._finalize_segment", "._commit_toc", "._merge_segments", "._read_ids", "._terms", "._text(",
-               "._close_segment", "._finish")
+    private = (
+        "._finalize_segment",
+        "._commit_toc",
+        "._merge_segments",
+        "._read_ids",
+        "._terms",
+        "._text(",
+        "._close_segment",
+        "._finish",
+    )
     users = {f.name for f in backend.glob("*.py") if any(p in f.read_text(encoding="utf-8") for p in private)}
     assert users == {"adapter.py"}
 
@@ -77,8 +88,14 @@ def test_web_faces_use_only_the_public_api():
     for path in sorted((ROOT / "webui").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.startswith("indexer"):
-                assert node.module == "indexer" and all(a.name in indexer.__all__ or a.name == "config"
-                                                        for a in node.names), (path.name, node.module)
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and node.module
+                and node.module.startswith("indexer")
+            ):
+                assert node.module == "indexer" and all(
+                    a.name in indexer.__all__ or a.name == "config" for a in node.names
+                ), (path.name, node.module)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "indexer":
                 assert node.attr in indexer.__all__, (path.name, node.attr)

@@ -35,7 +35,7 @@ def sample_queries(ix, seed, count=SAMPLES):
         anchor = rng.choice(anchors)
         length = rng.randint(1, 8)
         start = rng.randint(max(0, anchor - length + 1), anchor)
-        substring = norm[start:start + length].strip()
+        substring = norm[start : start + length].strip()
         if _SYNTAX.search(substring):
             if '"' in substring:
                 continue  # cannot be written as a query without changing it

@@ -27,8 +27,23 @@ def containing(ix, phrase):
     return {a.id for a in all_articles(ix) if norm in normalize(a.title)[0] or norm in normalize(a.text)[0]}
 
 
-@pytest.mark.parametrize("phrase", ["课后服务", "双减", "保交楼", "人工智能", "数字人民币", "新能源汽车", "消费券",
-                                    "芯片", "教育部", "延时服务", "作业", "集成电路"])
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "课后服务",
+        "双减",
+        "保交楼",
+        "人工智能",
+        "数字人民币",
+        "新能源汽车",
+        "消费券",
+        "芯片",
+        "教育部",
+        "延时服务",
+        "作业",
+        "集成电路",
+    ],
+)
 def test_exact_phrase_posts_rank_above_the_rest(demo_search, phrase):
     page = demo_search.search(phrase, per_page=100)
     truth = containing(demo_search, phrase)
@@ -44,7 +59,7 @@ def test_apart_words_are_found_but_rank_below_the_phrase(demo_search):
     apart = [h for h in page.hits if not h.exact]
     assert len(exact) >= 6 and apart
     assert page.hits.index(apart[0]) == len(exact)
-    assert any("延时服务" in a for a in titles(page)[len(exact):])
+    assert any("延时服务" in a for a in titles(page)[len(exact) :])
 
 
 def test_traditional_and_full_width_meet_simplified(demo_search):
@@ -131,8 +146,14 @@ def test_too_long_query_is_a_query_error_quickly(demo_search):
 
 @pytest.mark.parametrize(
     ("kwargs", "param"),
-    [({"page": 0}, "page"), ({"page": "abc"}, "page"), ({"per_page": 0}, "per_page"), ({"sort": "bogus"}, "sort"),
-     ({"date_from": "notadate"}, "date_from"), ({"date_from": "2023-01-01", "date_to": "2022-01-01"}, "date_from")],
+    [
+        ({"page": 0}, "page"),
+        ({"page": "abc"}, "page"),
+        ({"per_page": 0}, "per_page"),
+        ({"sort": "bogus"}, "sort"),
+        ({"date_from": "notadate"}, "date_from"),
+        ({"date_from": "2023-01-01", "date_to": "2022-01-01"}, "date_from"),
+    ],
 )
 def test_bad_parameters_name_themselves(demo_search, kwargs, param):
     with pytest.raises(QueryError) as info:
@@ -144,7 +165,8 @@ def test_ids_lists_every_match_in_order(demo_search):
     page = demo_search.search("课后服务", per_page=100)
     assert demo_search.ids("课后服务") == [h.id for h in page.hits]
     assert demo_search.ids("课后服务", category="金融") == [
-        h.id for h in demo_search.search("课后服务", category="金融", per_page=100).hits]
+        h.id for h in demo_search.search("课后服务", category="金融", per_page=100).hits
+    ]
 
 
 def test_paging_and_totals(demo_search):

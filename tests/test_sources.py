@@ -17,7 +17,7 @@ def test_walk_takes_markdown_only_recursively(tmp_path):
 
 
 def test_odd_file_names_keep_their_identity(tmp_path):
-    names = ["it's \"quoted\".md", " .md", "新闻｜快讯.md", "with space  twice.md", "(更新) 标题.md"]
+    names = ['it\'s "quoted".md', " .md", "新闻｜快讯.md", "with space  twice.md", "(更新) 标题.md"]
     for name in names:
         (tmp_path / name).write_text("x", encoding="utf-8")
     assert sorted(f.relpath for f in find_posts(tmp_path)) == sorted(names)

@@ -36,6 +36,8 @@ def article(post_id):
         abort(404, "No post has this id.")
     post = get_index().get(post_id)
     return indexer.article_json(post, url_for("pages.article", post_id=post.id))
+
+
 @bp.get("/suggest")
 def suggest():
     """Titles that start with or contain ``q``, for search-as-you-type."""

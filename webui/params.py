@@ -46,6 +46,7 @@ class SearchArgs:
             "sort": self.sort,
             "names": URL_NAMES,
         }
+
     def url_args(self, **changes):
         """Query-string arguments that reproduce this search, with ``changes`` applied.
 

@@ -1,7 +1,7 @@
 """Open the search index once per app and hand it to views.
 
-``init_app`` opens ``INDEX_DIR`` (in the display zone ``TIMEZONE``) at startup and keeps the :class:`indexer.SearchIndex`
-in ``app.extensions["search"]``. A missing index is not fatal: the app starts, every
+``init_app`` opens ``INDEX_DIR`` (in the display zone ``TIMEZONE``) at startup and keeps
+the :class:`indexer.SearchIndex` in ``app.extensions["search"]``. A missing index is not fatal: the app starts, every
 search answers 503 with the core's "run reindex" message, and the next request after a
 reindex opens the index and carries on (no restart needed).
 """

@@ -21,7 +21,6 @@ from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint
 from whoosh.util.text import utf8encode
 
-
 # ── writing segments ────────────────────────────────────────────────────────
 
 

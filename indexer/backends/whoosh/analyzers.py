@@ -9,7 +9,7 @@ shim.
 
 from whoosh.analysis import Token, Tokenizer
 
-from ...analysis import CharRun, WordRun, normalize, original_span, word_tokens, is_token_char
+from ...analysis import CharRun, WordRun, is_token_char, normalize, original_span, word_tokens
 
 
 class _NormalizingTokenizer(Tokenizer):
@@ -21,8 +21,19 @@ class _NormalizingTokenizer(Tokenizer):
 
     prepared = ()
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if isinstance(value, self.prepared):
             items, offsets, chars = self._replay(value), None, False  # no offsets kept

@@ -105,7 +105,7 @@ class WhooshEngine(SearchEngine):
             ranked = self._order(searcher, seg, query, match, exact, offset + limit, tables)
             hits = tuple(
                 EngineHit(_article(searcher.stored_fields(docnum)), round(score, 4), docnum in exact)
-                for docnum, score in ranked[offset:offset + limit]
+                for docnum, score in ranked[offset : offset + limit]
             )
             facets, months = _count(match, tables)
         return EngineResult(total=len(match), hits=hits, facets=facets, months=months)
@@ -217,7 +217,7 @@ class WhooshEngine(SearchEngine):
             return [hit["title"] for hit in searcher.search(query, limit=limit)]
 
     def stats(self, tz=timezone.utc):
-        generation, gen_dir, ix, _ = self._live()
+        _, gen_dir, ix, _ = self._live()
         meta = store.read_meta(gen_dir)
         size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
         with self._searcher() as (searcher, generation, _):
@@ -225,18 +225,29 @@ class WhooshEngine(SearchEngine):
             facets, _ = _count(tables["live"], tables)
         last = meta.get("last_reindex")
         return IndexStats(
-            index_dir=str(self.index_dir), generation=generation, posts=ix.doc_count(), size_bytes=size,
-            last_reindex=datetime.fromisoformat(last) if last else None, source_dir=meta.get("source_dir"),
+            index_dir=str(self.index_dir),
+            generation=generation,
+            posts=ix.doc_count(),
+            size_bytes=size,
+            last_reindex=datetime.fromisoformat(last) if last else None,
+            source_dir=meta.get("source_dir"),
             top_categories=tuple(list(facets.items())[:TOP_CATEGORIES]),
         )
 
 
 def _article(fields):
     return Article(
-        id=fields["id"], path=fields["path"], title=fields.get("title", ""), text=fields.get("body", ""),
-        categories=tuple(fields.get("category") or ()), tags=tuple(fields.get("tags") or ()),
-        author=fields.get("author"), editor=fields.get("editor"), date=_aware(fields.get("date")),
-        image=fields.get("image"), feed=fields.get("feed"),
+        id=fields["id"],
+        path=fields["path"],
+        title=fields.get("title", ""),
+        text=fields.get("body", ""),
+        categories=tuple(fields.get("category") or ()),
+        tags=tuple(fields.get("tags") or ()),
+        author=fields.get("author"),
+        editor=fields.get("editor"),
+        date=_aware(fields.get("date")),
+        image=fields.get("image"),
+        feed=fields.get("feed"),
     )
 
 

@@ -118,8 +118,9 @@ class WhooshWriter(IndexWriter):
             writer.cancel()
             raise
         ix.close()
-        store.write_meta(self._gen_dir, {**(store.read_meta(self._gen_dir) or {}), **meta,
-                                         "generation": self._generation})
+        store.write_meta(
+            self._gen_dir, {**(store.read_meta(self._gen_dir) or {}), **meta, "generation": self._generation}
+        )
         if self._full:
             # The switch: searchers opening the index from now on see the new generation.
             store.switch(self.index_dir, self._gen_dir)
