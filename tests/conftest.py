@@ -1,8 +1,7 @@
 """Shared fixtures, built through the public API (indexer.reindex / open_index)."""
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +20,7 @@ def pytest_runtest_makereport(item, call):
     if FORBID_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
+
 
 # The shared corpus lies beside the repository (X/main and X/shared); CI lays it out the same way.
 CORPUS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"

@@ -91,3 +91,36 @@ def test_stats(runner, demo_index):
     assert "Posts:" in result.output and "Top categories:" in result.output
     data = json.loads(runner.invoke(cli.main, ["stats", "--index", str(demo_index), "--json"]).output)
     assert data["posts"] >= 25
+
+
+def test_search_json_has_the_fields_of_the_api(runner, demo_index):
+    import webui
+
+    result = runner.invoke(cli.main, ["search", "课后服务", "--index", str(demo_index), "--json", "--limit", "5"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    client = webui.create_app({"TESTING": True, "INDEX_DIR": str(demo_index)}).test_client()
+    served = client.get("/api/search", query_string={"q": "课后服务", "per_page": 5}).get_json()
+    assert printed.keys() == served.keys()
+    assert [h.keys() for h in printed["hits"]] == [h.keys() for h in served["hits"]]
+    skip = {"took_ms"}
+    assert {k: v for k, v in printed.items() if k not in skip} == {k: v for k, v in served.items() if k not in skip}
+
+
+def test_search_colours_matches_only_on_a_terminal(demo_index):
+    from indexer.cli import _terminal
+    from indexer.models import Marked
+
+    marked = Marked("课后服务全面覆盖", ((0, 4),))
+    assert _terminal(marked, color=False) == "课后服务全面覆盖"
+    assert _terminal(marked, color=True) == "\x1b[33m\x1b[1m课后服务\x1b[0m全面覆盖"
+
+
+def test_one_result_is_singular_and_dates_are_in_the_display_zone(runner, tmp_path):
+    write_post(tmp_path / "posts", "a.md", title="唯一的文章", date="2022-05-31T20:00:00Z")
+    assert runner.invoke(cli.main, ["reindex", str(tmp_path / "posts"), "--index", str(tmp_path / "ix")]).exit_code == 0
+    result = runner.invoke(cli.main, ["search", "唯一", "--index", str(tmp_path / "ix")])
+    assert result.output.splitlines()[0].startswith("1 result for '唯一'")
+    assert "[2022-06-01]" in result.output  # 04:00 in Beijing
+    utc = runner.invoke(cli.main, ["search", "唯一", "--index", str(tmp_path / "ix"), "--timezone", "UTC"])
+    assert "[2022-05-31]" in utc.output

@@ -3,6 +3,7 @@
 import json
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -156,3 +157,31 @@ def test_make_server_serves_over_http(web_index_dir):
         assert excinfo.value.code == 400
         assert json.load(excinfo.value)["status"] == 400
         excinfo.value.close()
+
+
+def test_index_built_with_other_analysis_is_503_with_the_fix(tmp_path):
+    import json
+
+    from indexer.store import current_generation
+
+    indexer.reindex(config.DEMO_POSTS_DIR, tmp_path / "ix", jobs=1)
+    _, gen_dir = current_generation(tmp_path / "ix")
+    meta = json.loads((gen_dir / "zhsearch.json").read_text(encoding="utf-8"))
+    (gen_dir / "zhsearch.json").write_text(json.dumps({**meta, "fingerprint": "v0/old"}), encoding="utf-8")
+    client = webui.create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "ix")}).test_client()
+    page = client.get("/?q=课后服务")
+    assert page.status_code == 503 and "reindex --full" in soup_of(page).select_one(".error-message").get_text()
+    body = client.get("/api/search?q=课后服务").get_json()
+    assert body["status"] == 503 and 'Run "reindex --full"' in body["error"]
+
+
+def test_served_app_honours_every_setting_from_the_environment(monkeypatch, web_index_dir, tmp_path):
+    monkeypatch.setenv("ZHSEARCH_INDEX_DIR", str(tmp_path / "elsewhere"))  # --index wins over this
+    monkeypatch.setenv("ZHSEARCH_PAGE_SIZE", "3")
+    monkeypatch.setenv("ZHSEARCH_TIMEZONE", "UTC")
+    with live_server(web_index_dir) as base:
+        with urllib.request.urlopen(base + "/api/search?q=" + urllib.parse.quote("课后服务")) as response:
+            body = json.loads(response.read())
+    assert body["per_page"] == 3 and len(body["hits"]) == 3
+    utc = indexer.open_index(web_index_dir, timezone="UTC").search("课后服务").months
+    assert body["months"] == utc

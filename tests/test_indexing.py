@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -212,3 +213,109 @@ def test_segments_stay_few_over_many_incremental_runs(tmp_path, monkeypatch):
     ix = indexer.open_index(tmp_path / "index")
     assert ix.doc_count == 100
     assert ix.search("轮改过的正文").total == 3 * indexing.MAX_SMALL_SEGMENTS
+
+
+# ── bugs found on the way (each failed before its fix) ───────────────────────
+
+
+def test_full_rebuild_keeps_the_index_user_dictionary(posts, tmp_path):
+    user_dict = tmp_path / "dict.txt"
+    user_dict.write_text("提保交楼 1000 v\n", encoding="utf-8")
+    write_post(posts, "金融/d.md", title="会议首提保交楼至今", body="<p>会议首提保交楼至今已有一年。</p>")
+    first = build(posts, tmp_path, user_dict=user_dict)
+    assert first.user_dict and not first.user_dict_kept
+    rebuilt = build(posts, tmp_path, full=True)  # no --user-dict this time
+    assert rebuilt.user_dict_kept and "kept the index's user dictionary" in rebuilt.summary()
+    _, gen_dir = current_generation(tmp_path / "index")
+    assert (gen_dir / "userdict.txt").read_text(encoding="utf-8") == "提保交楼 1000 v\n"
+    # Incremental runs still agree with the index's analysis (no "different text analysis" error).
+    assert build(posts, tmp_path).unchanged == 4
+
+
+def test_empty_post_file_is_indexed_with_a_warning(posts, tmp_path):
+    (posts / "教育" / "空白.md").write_text("", encoding="utf-8")
+    report = build(posts, tmp_path)
+    assert report.added == 4 and not report.failed
+    assert [path for path, _ in report.warnings] == ["教育/空白.md"]
+    assert "empty" in report.warnings[0][1]
+    assert ", 1 warning in" in report.summary()
+
+
+def test_opening_an_index_built_with_other_analysis_says_rebuild(posts, tmp_path):
+    import json
+
+    build(posts, tmp_path)
+    _, gen_dir = current_generation(tmp_path / "index")
+    meta = json.loads((gen_dir / "zhsearch.json").read_text(encoding="utf-8"))
+    meta["fingerprint"] = "v0/an-older-analysis"
+    (gen_dir / "zhsearch.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(indexer.IndexVersionError, match=r'Run "reindex --full"'):
+        indexer.open_index(tmp_path / "index")
+    assert build(posts, tmp_path, full=True).added == 3
+    assert indexer.open_index(tmp_path / "index").search("双减").total == 1
+
+
+def test_segmenters_are_cached_by_content_and_bounded(tmp_path):
+    from indexer import analysis
+
+    paths = []
+    for i in range(analysis.MAX_SEGMENTERS + 2):
+        paths.append(tmp_path / f"dict{i}.txt")
+        paths[-1].write_text(f"词典词{i} 100 n\n", encoding="utf-8")
+        analysis.segmenter(paths[-1])
+    assert len(analysis._segmenters) == analysis.MAX_SEGMENTERS
+    copy = tmp_path / "copy.txt"
+    copy.write_text(paths[-1].read_text(encoding="utf-8"), encoding="utf-8")
+    assert analysis.segmenter(copy) is analysis.segmenter(paths[-1])
+
+
+def test_tables_built_by_an_old_reader_do_not_serve_the_new_state(posts, tmp_path):
+    build(posts, tmp_path)
+    ix = indexer.open_index(tmp_path / "index")
+    assert set(ix.search("").facets) == {"测试", "样例源"}
+    # The same number of posts, in other categories.
+    for path in posts.rglob("*.md"):
+        path.write_text(path.read_text(encoding="utf-8").replace(" - 样例源", " - 另一源"), encoding="utf-8")
+    with ix.engine._searcher() as (old_searcher, old_generation, _):
+        build(posts, tmp_path, full=True)
+        ix.engine._tables(old_searcher, old_generation, ix.tz)  # a request still on the old reader
+    assert set(ix.search("").facets) == {"测试", "另一源"}
+
+
+def test_search_index_closes_and_reopens(posts, tmp_path):
+    build(posts, tmp_path)
+    with indexer.open_index(tmp_path / "index") as ix:
+        assert ix.search("双减").total == 1
+    assert ix.engine._state is None  # files released
+    assert ix.search("双减").total == 1  # and opened again on use
+
+
+def test_searching_while_reindex_commits(tmp_path):
+    root = tmp_path / "posts"
+    for i in range(30):
+        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇 课后服务", body=f"<p>第{i}篇正文。</p>")
+    build(root, tmp_path)
+    ix = indexer.open_index(tmp_path / "index")
+    seen, errors, stop = set(), [], threading.Event()
+
+    def search_loop():
+        while not stop.is_set():
+            try:
+                seen.add(ix.search("课后服务").total)
+            except Exception as exc:  # noqa: BLE001 (any failure is what this test looks for)
+                errors.append(exc)
+
+    threads = [threading.Thread(target=search_loop) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(30, 40):
+            write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇 课后服务", body=f"<p>第{i}篇正文。</p>")
+            build(root, tmp_path)
+        build(root, tmp_path, full=True)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors
+    assert seen <= set(range(30, 41)) and ix.search("课后服务").total == 40

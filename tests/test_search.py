@@ -183,7 +183,10 @@ def test_sort_by_date_and_date_filters(demo_search):
     dates = [h.date for h in page.hits if h.date]
     assert dates == sorted(dates, reverse=True)
     ranged = demo_search.search("", date_from=date(2022, 1, 1), date_to="2022-12-31", per_page=100)
-    assert ranged.total and all(date(2022, 1, 1) <= h.date.date() <= date(2022, 12, 31) for h in ranged.hits)
+    everything = demo_search.search("", per_page=100).hits
+    in_2022 = {h.id for h in everything if h.date and h.date.astimezone(demo_search.tz).year == 2022}
+    assert 0 < len(in_2022) < len(everything)  # the filter has something to leave out
+    assert {h.id for h in ranged.hits} == in_2022
     assert sum(ranged.months.values()) == ranged.total
     assert all(month.startswith("2022-") for month in ranged.months)
 
@@ -291,3 +294,27 @@ def test_shared_between_threads(demo_search):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_months_filters_and_dates_use_one_display_time_zone(tmp_path):
+    # 20:00 UTC on 31 May is 04:00 on 1 June in Beijing.
+    write_post(tmp_path / "posts", "a.md", title="月底的新闻", body="<p>时区边界。</p>", date="2022-05-31T20:00:00Z")
+    indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=1)
+    beijing = indexer.open_index(tmp_path / "ix")  # default zone: Asia/Shanghai
+    assert beijing.search("时区边界").months == {"2022-06": 1}
+    assert beijing.search("时区边界", date_from="2022-06-01", date_to="2022-06-30").total == 1
+    assert beijing.search("时区边界", date_from="2022-05-01", date_to="2022-05-31").total == 0
+    utc = indexer.open_index(tmp_path / "ix", timezone="UTC")
+    assert utc.search("时区边界").months == {"2022-05": 1}
+    assert utc.search("时区边界", date_from="2022-05-01", date_to="2022-05-31").total == 1
+    with pytest.raises(indexer.ConfigError, match="Unknown time zone"):
+        indexer.open_index(tmp_path / "ix", timezone="Mars/Olympus")
+
+
+def test_hits_are_text_with_spans(demo_search):
+    hit = demo_search.search("课后服务").hits[0]
+    assert isinstance(hit.title, indexer.Marked) and isinstance(hit.snippet, indexer.Marked)
+    for marked in (hit.title, hit.snippet):
+        for start, end in marked.spans:
+            assert normalize(marked.text[start:end])[0] in ("课后服务", "课后", "服务")
+    assert list(hit.snippet.spans) == sorted(hit.snippet.spans)
