@@ -609,3 +609,13 @@ def _matches(unit: str, templates: FeedTemplates, kinds: Sequence[str]) -> bool:
     # "样例网编辑", "样例网编辑部成立于2010年" does not.
     prefixes = _prefixes(unit)
     return any(p in tables.get((True, kind), ()) for kind in kinds for p in prefixes)
+
+
+def counts_from_blob(text: str | None) -> dict[str, FeedCounts]:
+    """{feed: FeedCounts} from the index's stored ``boilerplate`` blob (see indexing.Learnt); {} if none."""
+    if not text:
+        return {}
+    data = json.loads(text)
+    if data.get("version") != 1:
+        return {}
+    return {feed: FeedCounts.from_json(json.dumps(c)) for feed, c in data["feeds"].items()}

@@ -176,6 +176,38 @@ def stats(index_dir, as_json):
 
 
 @main.command()
+@click.argument("feed", required=False)
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the templates as JSON.")
+def boilerplate(feed, index_dir, as_json):
+    """List the boilerplate learnt from each feed's posts (all feeds, or FEED and the feeds under it).
+
+    Text that recurs at the start or end of many posts of one feed (a byline,
+    a reprint notice, a QR-code call) is learnt at reindex time and left out
+    of the index. Feeds with too few posts learn nothing.
+
+    \b
+    Example:
+        zhsearch boilerplate 科技/样例科技网/快讯
+    """
+    try:
+        with open_index(index_dir) as ix:
+            learnt = ix.boilerplate(feed)
+    except SearchEngineError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([json.loads(t.to_json()) for t in learnt], ensure_ascii=False, indent=2))
+        return
+    if not learnt:
+        click.echo(f"No feed {'matches ' + repr(feed) if feed else 'has been counted yet'}.")
+    for templates in learnt:
+        needed = f"each in at least {templates.threshold} posts" if templates.threshold else "too few posts to learn"
+        click.echo(f"{templates.feed}: {len(templates.templates)} templates from {templates.posts} posts ({needed})")
+        for t in templates.templates:
+            click.echo(f"  {t.count:6d}  {t.kind:<5}  {'prefix ' if t.prefix else ''}{t.key}")
+
+
+@main.command()
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=f"{config.ENV_PREFIX}_HOST")
 @click.option(

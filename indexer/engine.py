@@ -122,6 +122,10 @@ class SearchEngine(ABC):
     def close(self):  # noqa: B027 (a backend with nothing to release keeps this)
         """Release files and connections."""
 
+    def read_blob(self, name):
+        """A text the writer stored with the index under `name` (see IndexWriter.stage_blob), or None."""
+        return None
+
 
 class IndexWriter(ABC):
     """Write side of a backend: one writer at a time, used as a context manager (holds the lock).
@@ -169,6 +173,14 @@ class IndexWriter(ABC):
     @abstractmethod
     def user_dict(self):
         """The user dictionary of the batch (a stored copy), or None."""
+
+    def read_blob(self, name):
+        """The text stored under `name` with the live index, or None (e.g. learnt boilerplate)."""
+        return None
+
+    def stage_blob(self, name, text):
+        """Store `text` under `name` with the batch's index; it becomes visible with the commit."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no named texts with the index")
 
 
 class PartWriter(ABC):

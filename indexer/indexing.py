@@ -11,19 +11,28 @@ vanished posts; a full run writes everything into a new generation that
 replaces the live one atomically (see the backend's writer). Big batches are
 split between worker processes that each read, clean, analyse and write their
 share; small ones run in this process.
+
+Learnt boilerplate (boilerplate.py): before the posts are written, the new and
+changed ones are read once for their edge keys, which update their feeds'
+counts (kept with the index, with each post's keys, so that changed and
+vanished posts are subtracted exactly); the templates the counts support are
+stripped from each post as it is written. When a feed's templates change, all
+of its posts are written again.
 """
 
+import json
 import multiprocessing
 import os
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import analysis
+from . import analysis, boilerplate
 from .backends import open_part, open_writer
 from .errors import ConfigError
-from .ingest import read_post
+from .ingest import apply_templates, feed_of, read_post
 from .models import Failure, ReindexReport
 from .sources import check_source_dir, find_posts
 
@@ -78,7 +87,20 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
         seen = {s.relpath for s in sources}
         todo = [s for s in sources if indexed.get(s.relpath) != s.signature]
         vanished = [path for path in indexed if path not in seen]
-        outcome, tokens = _write(writer, todo, jobs, progress)
+        learnt = Learnt.load(None if full else writer.read_blob(Learnt.BLOB))
+        before = learnt.signatures()
+        learnt.update(_keys_of(todo, jobs), vanished)
+        templates = learnt.templates()
+        retemplated = {
+            feed
+            for feed in before.keys() | templates.keys()
+            if before.get(feed) != (templates[feed].signature if feed in templates else None)
+        }
+        if retemplated and not full:  # their posts must be stripped anew
+            queued = {s.relpath for s in todo}
+            todo += [s for s in sources if s.relpath not in queued and feed_of(s.relpath) in retemplated]
+        writer.stage_blob(Learnt.BLOB, learnt.to_json())
+        outcome, tokens = _write(writer, todo, jobs, progress, templates)
         replaced = [path for path in outcome.indexed if path in indexed]
         now = datetime.now(timezone.utc).isoformat()
         new_meta = {"last_reindex": now, "source_dir": str(root)}
@@ -91,6 +113,7 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
             deleted=len(vanished),
             unchanged=len(sources) - len(todo),
             failed=tuple(outcome.failed),
+            templates=sum(len(t.templates) for t in templates.values()),
             seconds=time.monotonic() - started,
             full=full,
             index_dir=str(index_dir),
@@ -140,24 +163,27 @@ class _Outcome:
         self.warnings += other.warnings
 
 
-def _analyse(source, seg):
-    """Ingest and analyse one post: (Post, AnalysedPost) or (Failure, None)."""
+def _analyse(source, seg, templates):
+    """Ingest, strip the feed's learnt templates and analyse one post: (Post, AnalysedPost) or (Failure, None)."""
     result = read_post(source)
     if isinstance(result, Failure):
         return result, None
+    result, note = apply_templates(result, templates.get(result.feed))
+    if note is not None and note.skipped:
+        result = replace(result, warnings=(*result.warnings, str(note)))
     try:
         return result, analysis.analyse_post(result, source.signature, seg)
     except RecursionError:
         return Failure(source.relpath, "text is nested too deeply to analyse"), None
 
 
-def _write_share(part, sources, user_dict, tick):
+def _write_share(part, sources, user_dict, templates, tick):
     """Ingest, analyse and add `sources` through `part`; return (part's token, outcome)."""
     outcome = _Outcome()
     seg = analysis.segmenter(user_dict)
     try:
         for source in sources:
-            post, analysed = _analyse(source, seg)
+            post, analysed = _analyse(source, seg, templates)
             outcome.record(post)
             if analysed is not None:
                 part.add(analysed)
@@ -176,20 +202,60 @@ def _init_worker(counter):
     _shared["counter"] = counter
 
 
+def _tick():
+    counter = _shared["counter"]
+    with counter.get_lock():
+        counter.value += 1
+
+
 def _worker(task):
     """In a worker process: write one share of the posts through a part of its own."""
-    spec, sources, user_dict = task
-    counter = _shared["counter"]
-
-    def tick():
-        with counter.get_lock():
-            counter.value += 1
-
-    return _write_share(open_part(spec), sources, user_dict, tick)
+    spec, sources, user_dict, templates = task
+    return _write_share(open_part(spec), sources, user_dict, templates, _tick)
 
 
-def _write(writer, sources, jobs, progress):
-    """Write `sources` through parts; return (outcome, the parts' tokens)."""
+def _keys_worker(sources):
+    """In a worker process: the boilerplate keys of a share of the posts."""
+    return _read_keys(sources, _tick)
+
+
+def _read_keys(sources, tick):
+    """{path: PostKeys} of the posts that read well (a failed post keeps its old keys)."""
+    keys = {}
+    for source in sources:
+        post = read_post(source)
+        if not isinstance(post, Failure):
+            keys[source.relpath] = boilerplate.post_keys(post.text.split("\n\n") if post.text else [])
+        tick()
+    return keys
+
+
+def _in_workers(func, shares, progress, total):
+    """Run ``func(share)`` for each share in its own worker process; return the results in order."""
+    # fork is cheapest; a process that already runs threads (a web server) uses forkserver.
+    context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
+    counter = context.Value("l", 0)
+    with context.Pool(len(shares), initializer=_init_worker, initargs=(counter,)) as pool:
+        pending = pool.map_async(func, shares, chunksize=1)
+        while not pending.ready():
+            pending.wait(0.25)
+            if progress:
+                progress(counter.value, total)
+        return pending.get()
+
+
+def _keys_of(sources, jobs):
+    """{path: PostKeys} for `sources`, read in worker processes when there are many."""
+    if len(sources) < MIN_POSTS_FOR_WORKERS or jobs == 1:
+        return _read_keys(sources, lambda: None)
+    keys = {}
+    for part in _in_workers(_keys_worker, [sources[i::jobs] for i in range(jobs)], None, len(sources)):
+        keys.update(part)
+    return keys
+
+
+def _write(writer, sources, jobs, progress, templates):
+    """Write `sources` through parts, stripping `templates` ({feed: FeedTemplates}); return (outcome, tokens)."""
     total = len(sources)
     if progress:
         progress(0, total)
@@ -202,23 +268,81 @@ def _write(writer, sources, jobs, progress):
             if progress:
                 progress(done[0], total)
 
-        token, outcome = _write_share(writer.part(), sources, user_dict, tick)
+        token, outcome = _write_share(writer.part(), sources, user_dict, templates, tick)
         return outcome, [token]
-    # fork is cheapest; a process that already runs threads (a web server) uses forkserver.
-    context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
-    counter = context.Value("l", 0)
     spec = writer.part_spec()
-    shares = [(spec, sources[i::jobs], user_dict) for i in range(jobs)]
-    with context.Pool(jobs, initializer=_init_worker, initargs=(counter,)) as pool:
-        pending = pool.map_async(_worker, shares, chunksize=1)
-        while not pending.ready():
-            pending.wait(0.25)
-            if progress:
-                progress(counter.value, total)
-        results = pending.get()
+    shares = [(spec, sources[i::jobs], user_dict, templates) for i in range(jobs)]
+    results = _in_workers(_worker, shares, progress, total)
     outcome = _Outcome()
     for _, part in results:
         outcome.extend(part)
     if progress:
         progress(total, total)
     return outcome, [token for token, _ in results]
+
+
+# ── learnt boilerplate ──────────────────────────────────────────────────────
+
+
+class Learnt:
+    """Each feed's boilerplate counts and each indexed post's keys, as kept with the index.
+
+    Stored as the index's ``boilerplate`` blob: ``{"version", "feeds": {feed: counts},
+    "keys": {path: post keys}}`` (boilerplate.FeedCounts / PostKeys JSON). The keys let a
+    changed or vanished post be subtracted from its feed's counts exactly.
+    """
+
+    BLOB = "boilerplate"
+    VERSION = 1
+
+    def __init__(self, counts=None, keys=None):
+        self.counts = counts or {}  # feed -> FeedCounts
+        self.keys = keys or {}  # path -> PostKeys
+
+    @classmethod
+    def load(cls, text):
+        """Read a stored blob (None, or one of another version: start afresh)."""
+        if not text:
+            return cls()
+        data = json.loads(text)
+        if data.get("version") != cls.VERSION:
+            return cls()
+        keys = {path: boilerplate.PostKeys.from_json(json.dumps(k)) for path, k in data["keys"].items()}
+        return cls(boilerplate.counts_from_blob(text), keys)
+
+    def to_json(self):
+        return json.dumps(
+            {
+                "version": self.VERSION,
+                "feeds": {feed: json.loads(c.to_json()) for feed, c in sorted(self.counts.items())},
+                "keys": {path: json.loads(k.to_json()) for path, k in sorted(self.keys.items())},
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    def update(self, added, vanished):
+        """Count the posts in `added` ({path: PostKeys}, replacing their old keys); forget `vanished` paths."""
+        removed, new = {}, {}
+        for path in (*vanished, *added):
+            if path in self.keys:
+                removed.setdefault(feed_of(path), []).append(self.keys.pop(path))
+        for path, keys in added.items():
+            if feed_of(path) is not None:  # posts at the top of the source belong to no feed
+                self.keys[path] = keys
+                new.setdefault(feed_of(path), []).append(keys)
+        for feed in removed.keys() | new.keys():
+            counts = self.counts.get(feed) or boilerplate.FeedCounts(feed)
+            counts = boilerplate.merge(counts, added=new.get(feed, ()), removed=removed.get(feed, ()))
+            if counts.distinct:
+                self.counts[feed] = counts
+            else:
+                self.counts.pop(feed, None)
+
+    def templates(self):
+        """{feed: FeedTemplates} of the feeds that learnt any template."""
+        learnt = {feed: boilerplate.templates_of(counts) for feed, counts in self.counts.items()}
+        return {feed: t for feed, t in learnt.items() if t.templates}
+
+    def signatures(self):
+        return {feed: t.signature for feed, t in self.templates().items()}

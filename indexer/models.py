@@ -123,6 +123,7 @@ class ReindexReport:
     deleted: int = 0
     unchanged: int = 0
     failed: tuple[Failure, ...] = ()
+    templates: int = 0  # boilerplate templates learnt across the feeds (see boilerplate.py)
     seconds: float = 0.0
     full: bool = False
     index_dir: str = ""

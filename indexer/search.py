@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .analysis import is_token_char, normalize
 from .backends import open_engine
+from .boilerplate import counts_from_blob, templates_of
 from .engine import EngineQuery
 from .errors import PostNotFoundError, QueryError
 from .highlight import mark, snippet
@@ -190,6 +191,15 @@ class SearchIndex:
     def stats(self):
         """Return post count, size on disk, last reindex and top categories."""
         return self.engine.stats(self.tz)
+
+    def boilerplate(self, feed=None):
+        """Return the boilerplate learnt per feed, as FeedTemplates, feeds in order.
+
+        :param feed: only this feed, or the feeds under this folder path.
+        """
+        counts = counts_from_blob(self.engine.read_blob("boilerplate"))
+        feeds = sorted(f for f in counts if feed is None or f == feed or f.startswith(feed.rstrip("/") + "/"))
+        return [templates_of(counts[f]) for f in feeds]
 
 
 def _checked_id(post_id):

@@ -7,6 +7,7 @@
       gen-000002/      one complete index (the backend's files) plus
         zhsearch.json    analysis fingerprint, source folder, times
         userdict.txt     the jieba user dictionary it was built with, if any
+        blob-NAME.json   texts the writer keeps with the index (e.g. blob-boilerplate.json)
       .writer.lock     held (flock) by the running reindex; holds its pid
 
 Readers only read CURRENT and a generation folder; nothing here imports the
@@ -82,6 +83,19 @@ def switch(index_dir, gen_dir):
     if before_switch is not None:
         before_switch(gen_dir)
     write_atomic(Path(index_dir) / CURRENT_FILE, Path(gen_dir).name)
+
+
+def blob_path(gen_dir, name):
+    """Where a generation keeps the named text `name`."""
+    return Path(gen_dir) / f"blob-{name}.json"
+
+
+def read_blob(gen_dir, name):
+    """The named text of a generation, or None."""
+    try:
+        return blob_path(gen_dir, name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
 
 
 def stored_user_dict(gen_dir):

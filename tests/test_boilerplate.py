@@ -223,3 +223,69 @@ def test_no_templates_no_change(made_up):
     post = made_up["科技/样例科技网/快讯"][0]
     assert apply_templates(post, None) == (post, None)
     assert bp.strip(paragraphs(post), bp.FeedTemplates(post.feed, 0)) == (paragraphs(post), [], None)
+
+
+# ── through reindex: learnt, stored with the index, stripped, updated, listed ──
+
+
+def _index_texts(ix):
+    return {hit.path: ix.get(hit.id).text for hit in ix.search("", per_page=1000).hits}
+
+
+def test_reindex_learns_strips_and_lists_templates(tmp_path):
+    from click.testing import CliRunner
+
+    import indexer
+    from indexer import cli
+
+    written = write_feeds(tmp_path / "posts")
+    report = indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=2)
+    assert report.added == sum(len(paths) for paths in written.values()) and report.templates >= 12
+    ix = indexer.open_index(tmp_path / "ix")
+    texts = _index_texts(ix)
+    for feed, paths in written.items():
+        for i, path in enumerate(paths):
+            _, body, _ = post_paragraphs(feed, i)
+            assert texts[path].split("\n\n") == body, path  # every article paragraph, nothing else
+            assert not any(marker in texts[path] for marker in TEMPLATE_MARKERS[feed])
+    # A footer phrase is no longer found; an article phrase is.
+    assert ix.search('"头条配图由"').total == 0
+    assert ix.search(LOOKALIKES["科技/样例科技网/快讯"]).total == 1
+    listed = CliRunner().invoke(cli.main, ["boilerplate", "科技", "--index", str(tmp_path / "ix")])
+    assert listed.exit_code == 0, listed.output
+    assert "科技/样例科技网/快讯: 5 templates from 12 posts" in listed.output
+    assert "头条配图由样例图库提供" in listed.output
+
+
+def test_incremental_runs_update_the_counts_and_restrip_a_feed(tmp_path):
+    import shutil
+
+    import indexer
+
+    feed = "游戏/样例游戏站/新闻"
+    root = tmp_path / "posts"
+    written = write_feeds(root)
+
+    def with_byline(n):  # of the feed's first n posts, those whose header names the editor on duty
+        return sum(any("值班小编" in p for p in post_paragraphs(feed, i)[0]) for i in range(n))
+
+    assert 0 < with_byline(4) < with_byline(len(written[feed]))
+    keep = written[feed][:4]  # below MIN_POSTS: the feed learns nothing yet
+    for path in written[feed][4:]:
+        (root / path).unlink()
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+    assert ix.search('"值班小编"').total == with_byline(4)  # not learnt: still indexed
+    assert [t.feed for t in ix.boilerplate(feed)] == [feed] and not ix.boilerplate(feed)[0].templates
+    write_feeds(tmp_path / "again")
+    for path in written[feed][4:]:  # the other posts come (back): now there are enough
+        shutil.copy2(tmp_path / "again" / path, root / path)
+    report = indexer.reindex(root, tmp_path / "ix", jobs=1)
+    assert report.added == len(written[feed]) - len(keep)
+    assert report.updated == len(keep)  # unchanged files, written again without the templates
+    assert ix.search('"值班小编"').total == 0
+    assert ix.boilerplate(feed)[0].templates
+    for path in written[feed][4:]:  # back below the threshold: templates forgotten, text back
+        (root / path).unlink()
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    assert ix.search('"值班小编"').total == with_byline(4)

@@ -96,6 +96,9 @@ class WhooshEngine(SearchEngine):
             self._state = None
             self._caches.clear()
 
+    def read_blob(self, name):
+        return store.read_blob(self._live()[1], name)
+
     # ── search ──
 
     def search(self, query, offset, limit):

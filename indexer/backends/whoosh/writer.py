@@ -47,6 +47,7 @@ class WhooshWriter(IndexWriter):
         self._generation = None
         self._full = False
         self._user_dict = None
+        self._blobs = {}
 
     def __enter__(self):
         self._lock.__enter__()
@@ -64,6 +65,12 @@ class WhooshWriter(IndexWriter):
 
     def live_user_dict(self):
         return store.stored_user_dict(self._live[1]) if self._live else None
+
+    def read_blob(self, name):
+        return store.read_blob(self._live[1], name) if self._live else None
+
+    def stage_blob(self, name, text):
+        self._blobs[name] = text
 
     def signatures(self):
         """Map path → signature for every live document, read from columns (no stored fields)."""
@@ -118,6 +125,8 @@ class WhooshWriter(IndexWriter):
             writer.cancel()
             raise
         ix.close()
+        for name, text in self._blobs.items():
+            store.write_atomic(store.blob_path(self._gen_dir, name), text)
         store.write_meta(
             self._gen_dir, {**(store.read_meta(self._gen_dir) or {}), **meta, "generation": self._generation}
         )
