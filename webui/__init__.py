@@ -53,7 +53,7 @@ def create_app(test_config=None, *, settings=None):
         PAGE_SIZE=_core_config.PAGE_SIZE,
         # Largest per_page a request may ask for; the core itself does not cap it.
         MAX_PER_PAGE=50,
-        # Longest /api/suggest prefix accepted, in characters (the core's query limit).
+        # Longest query accepted, in characters (the core's limit; shown in error messages).
         MAX_QUERY_CHARS=_core_config.MAX_QUERY_CHARS,
         # Titles returned by /api/suggest.
         SUGGEST_LIMIT=8,

@@ -41,10 +41,7 @@ def article(post_id):
 @bp.get("/suggest")
 def suggest():
     """Titles that start with or contain ``q``, for search-as-you-type."""
-    q = request.args.get("q", "").strip()
-    limit = int(current_app.config["MAX_QUERY_CHARS"])
-    if len(q) > limit:
-        abort(400, f"The query is too long ({len(q)} characters); use at most {limit}.")
+    q = indexer.check_params(request.args.get("q", "").strip()).q  # the core's query rules
     titles = get_index().suggest(q, limit=int(current_app.config["SUGGEST_LIMIT"])) if q else []
     return {"ok": True, "query": q, "suggestions": list(titles)}
 
