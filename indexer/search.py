@@ -112,7 +112,7 @@ class SearchIndex:
             max_per_page=max_per_page,
             names=names,
         )
-        query, note = self._query(params, names)
+        query, note = self._query(params, names), None
         first = (params.page - 1) * params.per_page
         result = self.engine.search(query, first, params.per_page)
         if not result.total and len(query.parsed.groups) > 1:
@@ -142,10 +142,11 @@ class SearchIndex:
         Takes the same arguments as `search` but paging; no any-term fallback.
         """
         params = check_params(q, category=category, date_from=date_from, date_to=date_to, sort=sort, tz=self.tz)
-        query, _ = self._query(params, None)
+        query = self._query(params, None)
         return self.engine.ids(query)
 
     def _query(self, params, names):
+        """The EngineQuery for checked parameters (a query of nothing to search lists by date)."""
         try:
             parsed = parse(params.q)
         except QueryError as exc:
@@ -158,7 +159,7 @@ class SearchIndex:
             date_to=params.date_to,
             sort=sort,
             tz=self.tz,
-        ), None
+        )
 
     # ── single posts ──
 
