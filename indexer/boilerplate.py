@@ -103,6 +103,10 @@ EDGE = 5
 MAX_TEMPLATE_CHARS = 300
 # Units up to this long (original characters) give prefix keys and may match a prefix template.
 BYLINE_MAX_CHARS = 40
+# Keys longer than this are cut to their first KEY_HEAD_CHARS and a digest of the rest
+# (keys are kept with the index for every post; prefixes come from shorter units).
+MAX_KEY_CHARS = 32
+KEY_HEAD_CHARS = 16
 # Characters other than digits and URLs a key needs to be counted (see _is_template_like).
 MIN_LETTERS = 3
 # Shortest prefix key that may be a template: "编辑" alone says too little.
@@ -145,7 +149,12 @@ def key(text: str) -> str:
         parts.append(_URL_MARK)
         pos = match.end()
     parts.append(_squeeze(text[pos:]))
-    return "".join(parts)
+    whole = "".join(parts)
+    if len(whole) <= MAX_KEY_CHARS:
+        return whole
+    # Long keys are stored with the index for every post: keep their start (for reading
+    # the templates list) and a digest of the whole, which tells them apart as well.
+    return whole[:KEY_HEAD_CHARS] + "…" + hashlib.blake2b(whole.encode(), digest_size=6).hexdigest()
 
 
 def _squeeze(text: str) -> str:

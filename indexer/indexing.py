@@ -87,19 +87,21 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
         seen = {s.relpath for s in sources}
         todo = [s for s in sources if indexed.get(s.relpath) != s.signature]
         vanished = [path for path in indexed if path not in seen]
-        learnt = Learnt.load(None if full else writer.read_blob(Learnt.BLOB))
-        before = learnt.signatures()
-        learnt.update(_keys_of(todo, jobs), vanished)
-        templates = learnt.templates()
-        retemplated = {
-            feed
-            for feed in before.keys() | templates.keys()
-            if before.get(feed) != (templates[feed].signature if feed in templates else None)
-        }
-        if retemplated and not full:  # their posts must be stripped anew
-            queued = {s.relpath for s in todo}
-            todo += [s for s in sources if s.relpath not in queued and feed_of(s.relpath) in retemplated]
-        writer.stage_blob(Learnt.BLOB, learnt.to_json())
+        templates = {}
+        if todo or vanished:  # a run that changes nothing learns nothing new
+            learnt = Learnt.load(None if full else writer.read_blob(Learnt.BLOB))
+            before = learnt.signatures()
+            learnt.update(_keys_of(todo, jobs), vanished)
+            templates = learnt.templates()
+            retemplated = {
+                feed
+                for feed in before.keys() | templates.keys()
+                if before.get(feed) != (templates[feed].signature if feed in templates else None)
+            }
+            if retemplated and not full:  # their posts must be stripped anew
+                queued = {s.relpath for s in todo}
+                todo += [s for s in sources if s.relpath not in queued and feed_of(s.relpath) in retemplated]
+            writer.stage_blob(Learnt.BLOB, learnt.to_json())
         outcome, tokens = _write(writer, todo, jobs, progress, templates)
         replaced = [path for path in outcome.indexed if path in indexed]
         now = datetime.now(timezone.utc).isoformat()

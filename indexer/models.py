@@ -123,7 +123,7 @@ class ReindexReport:
     deleted: int = 0
     unchanged: int = 0
     failed: tuple[Failure, ...] = ()
-    templates: int = 0  # boilerplate templates learnt across the feeds (see boilerplate.py)
+    templates: int = 0  # boilerplate templates in force for the posts written (0 when none were)
     seconds: float = 0.0
     full: bool = False
     index_dir: str = ""
