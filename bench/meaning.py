@@ -42,6 +42,22 @@ ALIAS_QUERIES = [
     ("首次公开募股", "IPO"),
 ]
 
+# Pinyin typed with the input method off, and the words meant (khfw: initials, not built yet).
+PINYIN_QUERIES = [
+    ("baojiaolou", "保交楼"),
+    ("kehoufuwu", "课后服务"),
+    ("ke hou fu wu", "课后服务"),
+    ("yanghang", "央行"),
+    ("zhongxiaoqiye", "中小企业"),
+    ("xinnengyuanqiche", "新能源汽车"),
+    ("fagaiwei", "发改委"),
+    ("zhengjianhui", "证监会"),
+    ("tesila", "特斯拉"),
+    ("wanhuisunshi", "挽回损失"),
+    ("rengongzhineng", "人工智能"),
+    ("khfw", "课后服务"),
+]
+
 # Substrings drawn for the known-item check.
 SAMPLES = 400
 
@@ -114,6 +130,7 @@ def main(argv=None):
     with indexer.open_index(index_dir) as ix:
         print(f"# What readers mean: {ix.doc_count} posts of the shared corpus")
         query_set(ix, "Aliases (top-10 share of posts that say the other name)", ALIAS_QUERIES, {"expand": False})
+        query_set(ix, "Pinyin (top-10 share of posts with the words meant)", PINYIN_QUERIES, {"pinyin": False})
         recall, first, total = known_item(ix)
         print(f"\n## Known items ({total} substrings of real posts, every feature on)\n")
         print(f"verbatim recall: {recall:.1%}; exact phrase first: {first:.1%}")

@@ -22,6 +22,7 @@ from .errors import PostNotFoundError, QueryError
 from .highlight import mark, snippet
 from .models import Hit, SearchPage
 from .params import SORTS, check_params, resolve_timezone
+from .pinyin import FEW_MATCHES, PinyinTables, with_reading
 from .query import highlight_terms, parse
 from .synonyms import DEFAULT_SYNONYMS, SynonymFiles, expand, search_expanded
 
@@ -58,6 +59,7 @@ class SearchIndex:
         self.engine = open_engine(location, backend)
         self.synonym_files = SynonymFiles([DEFAULT_SYNONYMS, *([synonyms] if synonyms else [])])
         self._learnt = LearntAliases()
+        self._pinyin = PinyinTables()
 
     def __enter__(self):
         return self
@@ -92,6 +94,7 @@ class SearchIndex:
         max_per_page=None,
         names=None,
         expand=True,
+        pinyin=True,
     ):
         """Search posts; return one page of hits with totals, category facets and per-month counts.
 
@@ -104,6 +107,8 @@ class SearchIndex:
         :param max_per_page, names: see params.check_params.
         :param expand: also search the aliases of the query's terms (see synonyms.py);
             the posts the reader's own words find still come first.
+        :param pinyin: read a Latin query that finds few posts as pinyin of the index's
+            words (`kehoufuwu` → 课后服务), below what the letters themselves find.
         :raises QueryError: for a bad parameter or an unusable query; `.param` names it.
         """
         started = time.perf_counter()
@@ -123,6 +128,11 @@ class SearchIndex:
         wide, expansions = self._expanded(query) if expand else (query, ())
         first = (params.page - 1) * params.per_page
         result = self._run(query, wide, first, params.per_page)
+        reading = self._pinyin.of(self.engine).reading(params.q) if pinyin and result.total <= FEW_MATCHES else None
+        if reading:
+            wide = replace(wide, parsed=with_reading(wide.parsed, reading))
+            result = self._run(query, wide, first, params.per_page)
+            note = f"Showing results for {reading}."
         if not result.total and len(query.parsed.groups) > 1:
             any_term, any_wide = replace(query, require_all=False), replace(wide, require_all=False)
             fallback = self._run(any_term, any_wide, first, params.per_page)
