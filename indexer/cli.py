@@ -35,6 +35,15 @@ timezone_option = click.option(
 )
 
 
+synonyms_option = click.option(
+    "--synonyms",
+    default=None,
+    envvar=f"{config.ENV_PREFIX}_SYNONYMS",
+    type=click.Path(dir_okay=False),
+    help="Synonym file (Solr format) searched besides the built-in list and learnt aliases (env ZHSEARCH_SYNONYMS).",
+)
+
+
 class _ExitTwo(click.ClickException):
     exit_code = 2
 
@@ -107,7 +116,9 @@ main.add_command(reindex_command)
 @click.option("--to", "date_to", default=None, help="Only posts on or before this date (YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same fields as /api/search).")
-def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort, as_json):
+@synonyms_option
+@click.option("--no-expand", is_flag=True, help="Search only the words typed, not their aliases.")
+def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort, as_json, synonyms, no_expand):
     """Search the index and print ranked results with the matches highlighted.
 
     Matches are coloured on a terminal and plain when the output is piped.
@@ -119,7 +130,7 @@ def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort
     """
     names = {"date_from": "--from", "date_to": "--to", "per_page": "--limit", "page": "--page", "q": "QUERY"}
     try:
-        with open_index(index_dir, timezone=tz) as ix:
+        with open_index(index_dir, timezone=tz, synonyms=synonyms) as ix:
             result = ix.search(
                 query,
                 page=page,
@@ -129,6 +140,7 @@ def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort
                 date_to=date_to,
                 sort=sort,
                 names=names,
+                expand=not no_expand,
             )
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
@@ -140,6 +152,8 @@ def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort
     click.echo(f"{result.total} {noun} for {query!r} ({result.took_ms:.0f} ms)")
     if result.note:
         click.echo(result.note)
+    if result.expansions:
+        click.echo(f"also searched: {', '.join(result.expansions)}")
     for rank, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
         when = hit.date.astimezone(ix.tz).date().isoformat() if hit.date else "no date"
         click.echo(f"\n{rank}. {_terminal(hit.title, color)}  [{when}] {' / '.join(hit.categories)}")
@@ -205,6 +219,33 @@ def boilerplate(feed, index_dir, as_json):
         click.echo(f"{templates.feed}: {len(templates.templates)} templates from {templates.posts} posts ({needed})")
         for t in templates.templates:
             click.echo(f"  {t.count:6d}  {t.kind:<5}  {'prefix ' if t.prefix else ''}{t.key}")
+
+
+@main.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the aliases as JSON.")
+def aliases(index_dir, as_json):
+    """List the aliases learnt from the archive's text: a full name and the short name it defines.
+
+    Posts introduce short names, as in 中国证券监督管理委员会（证监会） or
+    特斯拉（Tesla）; reindex learns them, and a search for one also searches the
+    other (below the posts with the words typed).
+
+    \b
+    Example:
+        zhsearch aliases --index index_data
+    """
+    try:
+        with open_index(index_dir) as ix:
+            pairs = ix.aliases()
+    except SearchEngineError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([{"full": f, "short": s, "posts": n} for f, s, n in pairs], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{len(pairs)} alias{'es' if len(pairs) != 1 else ''} learnt")
+    for full, short, n in pairs:
+        click.echo(f"  {n:4d}  {full} = {short}")
 
 
 @main.command()

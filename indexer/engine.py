@@ -126,6 +126,10 @@ class SearchEngine(ABC):
         """A text the writer stored with the index under `name` (see IndexWriter.stage_blob), or None."""
         return None
 
+    def vocabulary(self):
+        """{jieba word: posts it occurs in} over titles and texts (for pinyin readings); {} if not kept."""
+        return {}
+
 
 class IndexWriter(ABC):
     """Write side of a backend: one writer at a time, used as a context manager (holds the lock).

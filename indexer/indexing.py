@@ -29,7 +29,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import analysis, boilerplate
+from . import aliases, analysis, boilerplate
 from .backends import open_part, open_writer
 from .errors import ConfigError
 from .ingest import apply_templates, feed_of, read_post
@@ -103,6 +103,9 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
                 todo += [s for s in sources if s.relpath not in queued and feed_of(s.relpath) in retemplated]
             writer.stage_blob(Learnt.BLOB, learnt.to_json())
         outcome, tokens = _write(writer, todo, jobs, progress, templates)
+        learnt_aliases = aliases.AliasBlob.load(None if full else writer.read_blob(aliases.BLOB))
+        learnt_aliases.update(outcome.aliases, vanished)
+        writer.stage_blob(aliases.BLOB, learnt_aliases.to_json())
         replaced = [path for path in outcome.indexed if path in indexed]
         now = datetime.now(timezone.utc).isoformat()
         new_meta = {"last_reindex": now, "source_dir": str(root)}
@@ -151,6 +154,7 @@ class _Outcome:
         self.indexed = []
         self.failed = []
         self.warnings = []
+        self.aliases = {}  # path -> (full name, short name) pairs its text defines (aliases.py)
 
     def record(self, post):
         if isinstance(post, Failure):
@@ -158,11 +162,13 @@ class _Outcome:
         else:
             self.indexed.append(post.path)
             self.warnings.extend((post.path, w) for w in post.warnings)
+            self.aliases[post.path] = aliases.learn(f"{post.title}\n{post.text}")
 
     def extend(self, other):
         self.indexed += other.indexed
         self.failed += other.failed
         self.warnings += other.warnings
+        self.aliases.update(other.aliases)
 
 
 def _analyse(source, seg, templates):

@@ -87,6 +87,7 @@ class SearchPage:
     sort: str = "relevance"
     note: str | None = None  # e.g. when no post matched every term and any-term results are shown
     took_ms: float = 0.0
+    expansions: tuple[str, ...] = ()  # aliases also searched ("also searched: 央行"); see synonyms.py
 
     @property
     def pages(self):

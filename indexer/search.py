@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from .aliases import LearntAliases
 from .analysis import is_token_char, normalize
 from .backends import open_engine
 from .boilerplate import counts_from_blob, templates_of
@@ -21,7 +22,9 @@ from .errors import PostNotFoundError, QueryError
 from .highlight import mark, snippet
 from .models import Hit, SearchPage
 from .params import SORTS, check_params, resolve_timezone
+from .pinyin import FEW_MATCHES, PinyinTables, with_reading
 from .query import highlight_terms, parse
+from .synonyms import DEFAULT_SYNONYMS, SynonymFiles, expand, search_expanded
 
 __all__ = ["SORTS", "SearchIndex", "open_index"]
 
@@ -31,7 +34,7 @@ _ID = re.compile(r"^[0-9a-f]{16}$")
 RELATED_LIMIT = 5
 
 
-def open_index(location, *, backend=None, timezone=None):
+def open_index(location, *, backend=None, timezone=None, synonyms=None):
     """Open the index at `location` (an index folder) for searching.
 
     :param backend: "whoosh" (the default).
@@ -40,7 +43,7 @@ def open_index(location, *, backend=None, timezone=None):
     :raises IndexNotFoundError: when there is none; the message says to run reindex.
     :raises IndexVersionError: when it was built with other text analysis.
     """
-    return SearchIndex(location, backend=backend, timezone=timezone)
+    return SearchIndex(location, backend=backend, timezone=timezone, synonyms=synonyms)
 
 
 class SearchIndex:
@@ -49,11 +52,14 @@ class SearchIndex:
     A context manager: ``with open_index(d) as ix: ...`` closes it.
     """
 
-    def __init__(self, location, *, backend=None, timezone=None):
+    def __init__(self, location, *, backend=None, timezone=None, synonyms=None):
         self.location = location
         self.index_dir = Path(location)
         self.tz = resolve_timezone(timezone)
         self.engine = open_engine(location, backend)
+        self.synonym_files = SynonymFiles([DEFAULT_SYNONYMS, *([synonyms] if synonyms else [])])
+        self._learnt = LearntAliases()
+        self._pinyin = PinyinTables()
 
     def __enter__(self):
         return self
@@ -87,6 +93,8 @@ class SearchIndex:
         sort="relevance",
         max_per_page=None,
         names=None,
+        expand=True,
+        pinyin=True,
     ):
         """Search posts; return one page of hits with totals, category facets and per-month counts.
 
@@ -97,6 +105,10 @@ class SearchIndex:
         :param date_to: the same; inclusive (the whole day).
         :param sort: "relevance" or "date" (newest first).
         :param max_per_page, names: see params.check_params.
+        :param expand: also search the aliases of the query's terms (see synonyms.py);
+            the posts the reader's own words find still come first.
+        :param pinyin: read a Latin query that finds few posts as pinyin of the index's
+            words (`kehoufuwu` → 课后服务), below what the letters themselves find.
         :raises QueryError: for a bad parameter or an unusable query; `.param` names it.
         """
         started = time.perf_counter()
@@ -113,15 +125,21 @@ class SearchIndex:
             names=names,
         )
         query, note = self._query(params, names), None
+        wide, expansions = self._expanded(query) if expand else (query, ())
         first = (params.page - 1) * params.per_page
-        result = self.engine.search(query, first, params.per_page)
+        result = self._run(query, wide, first, params.per_page)
+        reading = self._pinyin.of(self.engine).reading(params.q) if pinyin and result.total <= FEW_MATCHES else None
+        if reading:
+            wide = replace(wide, parsed=with_reading(wide.parsed, reading))
+            result = self._run(query, wide, first, params.per_page)
+            note = f"Showing results for {reading}."
         if not result.total and len(query.parsed.groups) > 1:
-            any_term = replace(query, require_all=False)
-            fallback = self.engine.search(any_term, first, params.per_page)
+            any_term, any_wide = replace(query, require_all=False), replace(wide, require_all=False)
+            fallback = self._run(any_term, any_wide, first, params.per_page)
             if fallback.total:
-                result, query = fallback, any_term
+                result, query, wide = fallback, any_term, any_wide
                 note = "No post contains all of the terms; showing posts that contain any of them."
-        terms = highlight_terms(query.parsed, self.engine.segmenter)
+        terms = highlight_terms(wide.parsed, self.engine.segmenter)
         hits = tuple(_hit(found, terms) for found in result.hits)
         return SearchPage(
             query=params.q,
@@ -133,6 +151,7 @@ class SearchIndex:
             months=result.months,
             sort=query.sort,
             note=note,
+            expansions=expansions,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -144,6 +163,21 @@ class SearchIndex:
         params = check_params(q, category=category, date_from=date_from, date_to=date_to, sort=sort, tz=self.tz)
         query = self._query(params, None)
         return self.engine.ids(query)
+
+    def _expanded(self, query):
+        """(the query with its terms' aliases as alternatives, the aliases added)."""
+        synonyms = self.synonym_files.current().merged(self._learnt.synonyms(self.engine))
+        parsed, added = expand(query.parsed, synonyms)
+        return (replace(query, parsed=parsed) if added else query), added
+
+    def _run(self, own, wide, first, limit):
+        if wide is own:
+            return self.engine.search(own, first, limit)
+        return search_expanded(self.engine, own, wide, first, limit)
+
+    def aliases(self):
+        """Return the aliases learnt from the archive's text, as (full name, short name, posts) sorted."""
+        return self._learnt.pairs(self.engine)
 
     def _query(self, params, names):
         """The EngineQuery for checked parameters (a query of nothing to search lists by date)."""

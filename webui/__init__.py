@@ -49,6 +49,8 @@ def create_app(test_config=None, *, settings=None):
     app.config.from_mapping(
         # Directory of the index built by `reindex`.
         INDEX_DIR=str(_core_config.INDEX_DIR),
+        # A synonym file (Solr format) searched besides the built-in list (ZHSEARCH_SYNONYMS).
+        SYNONYMS=None,
         # Results per page when the request does not say.
         PAGE_SIZE=_core_config.PAGE_SIZE,
         # Largest per_page a request may ask for; the core itself does not cap it.

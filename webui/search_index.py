@@ -42,7 +42,9 @@ def get_index():
 
 
 def _open(app):
-    return indexer.open_index(app.config["INDEX_DIR"], timezone=app.config["TIMEZONE"])
+    return indexer.open_index(
+        app.config["INDEX_DIR"], timezone=app.config["TIMEZONE"], synonyms=app.config.get("SYNONYMS")
+    )
 
 
 def search(args):

@@ -99,6 +99,11 @@ class WhooshEngine(SearchEngine):
     def read_blob(self, name):
         return store.read_blob(self._live()[1], name)
 
+    def vocabulary(self):
+        with self._searcher() as (searcher, generation, _):
+            reader = searcher.reader()
+            return self._per_state(reader, generation, "vocabulary", lambda: _vocabulary(reader))
+
     # ── search ──
 
     def search(self, query, offset, limit):
@@ -236,6 +241,16 @@ class WhooshEngine(SearchEngine):
             source_dir=meta.get("source_dir"),
             top_categories=tuple(list(facets.items())[:TOP_CATEGORIES]),
         )
+
+
+def _vocabulary(reader):
+    """{word: posts} over the title and content word fields (the larger count of the two)."""
+    words = {}
+    for field in ("title", "content"):
+        for term, info in reader.iter_field(field):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            words[word] = max(words.get(word, 0), info.doc_frequency())
+    return words
 
 
 def _article(fields):
