@@ -101,6 +101,24 @@ class SearchEngine(ABC):
     def more_like(self, post_id, limit):
         """Return up to `limit` EngineHits most like the post `post_id`, best first."""
 
+    def related(self, post_id, terms, limit):
+        """Return up to `limit` EngineHits ranked by weighted key terms, best first, without the post itself.
+
+        :param terms: KeyTerm records (related.py): normalised jieba words and their
+            weights; rank posts by BM25 of the words in title and text, each word's
+            score multiplied by its weight.
+
+        The default is the backend's own ``more_like``; backends should override it.
+        """
+        return [hit for hit in self.more_like(post_id, limit + 1) if hit.post.id != post_id][:limit]
+
+    def doc_frequencies(self, words):
+        """Return {word: number of posts with the word in title or text} for normalised jieba words.
+
+        The default knows none ({}): related.key_terms then weighs words by their counts only.
+        """
+        return {}
+
     @abstractmethod
     def suggest(self, chars, limit):
         """Return up to `limit` titles in whose char stream `chars` (token characters) stand together."""

@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from . import related
 from .analysis import is_token_char, normalize
 from .backends import open_engine
 from .engine import EngineQuery
@@ -169,8 +170,17 @@ class SearchIndex:
         return self.engine.get(_checked_id(post_id))
 
     def more_like(self, post_id, limit=RELATED_LIMIT):
-        """Return up to `limit` Hits for the posts most like the post `post_id` (key jieba words)."""
-        return [_hit(found, []) for found in self.engine.more_like(_checked_id(post_id), limit)]
+        """Return up to `limit` Hits for the posts most like the post `post_id`, best first.
+
+        Posts are ranked by the post's key terms (related.key_terms: informative
+        jieba words by TF-IDF, title words weighted up); copies of the post are
+        left out and posts of its own feed come a little first (related.pick).
+        """
+        article = self.get(post_id)
+        counts = related.candidate_words(article, self.engine.segmenter)
+        terms = related.key_terms(counts, self.engine.doc_frequencies(list(counts)), self.engine.doc_count)
+        found = self.engine.related(article.id, terms, limit * related.CANDIDATES_PER_POST)
+        return [_hit(hit, []) for hit in related.pick(article, found, limit)]
 
     def highlight(self, text, q):
         """Return `text` as Marked with the matches of query `q` (none for a query that cannot be parsed)."""

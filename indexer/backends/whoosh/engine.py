@@ -205,6 +205,20 @@ class WhooshEngine(SearchEngine):
             results = searcher.more_like(docnum, "content", text=text, top=limit, numterms=12)
             return [EngineHit(_article(hit.fields()), round(float(hit.score), 4), False) for hit in results]
 
+    def related(self, post_id, terms, limit):
+        with self._searcher() as (searcher, _, _):
+            docnum, _ = self._stored(searcher, post_id)
+            parts = [wq.Term(field, t.word, boost=t.weight) for t in terms for field in WORD_FIELDS[None]]
+            if not parts or limit <= 0:
+                return []
+            results = searcher.search(wq.Or(parts), limit=limit, mask={docnum})
+            return [EngineHit(_article(hit.fields()), round(float(hit.score), 4), False) for hit in results]
+
+    def doc_frequencies(self, words):
+        with self._searcher() as (searcher, _, _):
+            reader = searcher.reader()
+            return {w: max(reader.doc_frequency(f, w) for f in WORD_FIELDS[None]) for w in words}
+
     def _stored(self, searcher, post_id):
         docnum = searcher.document_number(id=post_id)
         if docnum is None:
