@@ -86,6 +86,7 @@ class SearchPage:
     months: dict[str, int]  # "YYYY-MM" (display time zone) -> hits that month, in date order
     sort: str = "relevance"
     note: str | None = None  # e.g. when no post matched every term and any-term results are shown
+    note_code: str | None = None  # the note's key, for faces that say it in their own words (search.NOTES)
     took_ms: float = 0.0
 
     @property

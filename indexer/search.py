@@ -30,6 +30,15 @@ _ID = re.compile(r"^[0-9a-f]{16}$")
 # Related posts listed by more_like() when the caller does not say.
 RELATED_LIMIT = 5
 
+# SearchPage.note_code -> SearchPage.note: why the results are not plainly the query's matches.
+NOTES = {
+    "any_term": "No post contains all of the terms; showing posts that contain any of them.",
+    "nothing_searchable": "Nothing searchable in the query; showing the newest posts.",
+}
+
+# Fields whose clauses only filter (no words of the text to rank by).
+FILTER_FIELDS = ("category", "author")
+
 
 def open_index(location, *, backend=None, timezone=None):
     """Open the index at `location` (an index folder) for searching.
@@ -112,7 +121,10 @@ class SearchIndex:
             max_per_page=max_per_page,
             names=names,
         )
-        query, note = self._query(params, names)
+        query = self._query(params, names)
+        note = None
+        if params.q.strip() and not query.parsed.groups and not query.parsed.excluded:
+            note = "nothing_searchable"
         first = (params.page - 1) * params.per_page
         result = self.engine.search(query, first, params.per_page)
         if not result.total and len(query.parsed.groups) > 1:
@@ -120,7 +132,7 @@ class SearchIndex:
             fallback = self.engine.search(any_term, first, params.per_page)
             if fallback.total:
                 result, query = fallback, any_term
-                note = "No post contains all of the terms; showing posts that contain any of them."
+                note = "any_term"
         terms = highlight_terms(query.parsed, self.engine.segmenter)
         hits = tuple(_hit(found, terms) for found in result.hits)
         return SearchPage(
@@ -132,7 +144,8 @@ class SearchIndex:
             facets=result.facets,
             months=result.months,
             sort=query.sort,
-            note=note,
+            note=NOTES.get(note),
+            note_code=note,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -142,15 +155,16 @@ class SearchIndex:
         Takes the same arguments as `search` but paging; no any-term fallback.
         """
         params = check_params(q, category=category, date_from=date_from, date_to=date_to, sort=sort, tz=self.tz)
-        query, _ = self._query(params, None)
-        return self.engine.ids(query)
+        return self.engine.ids(self._query(params, None))
 
     def _query(self, params, names):
         try:
             parsed = parse(params.q)
         except QueryError as exc:
             raise QueryError(str(exc), param=(names or {}).get("q", "q")) from None
-        sort = params.sort if parsed.groups else "date"
+        # Nothing to rank by (no terms, or only filters such as category:快讯): newest first.
+        ranked = any(clause.field not in FILTER_FIELDS for clause in parsed.positive_clauses)
+        sort = params.sort if ranked else "date"
         return EngineQuery(
             parsed=parsed,
             category=params.category,
@@ -158,7 +172,7 @@ class SearchIndex:
             date_to=params.date_to,
             sort=sort,
             tz=self.tz,
-        ), None
+        )
 
     # ── single posts ──
 

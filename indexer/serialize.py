@@ -36,6 +36,7 @@ def page_json(page, url=article_url):
         "took_ms": page.took_ms,
         "sort": page.sort,
         "note": page.note,
+        "note_code": page.note_code,
         "hits": [hit_json(hit, url(hit.id, page.query)) for hit in page.hits],
         "facets": page.facets,
         "months": page.months,

@@ -23,6 +23,7 @@ SEARCH_KEYS = {
     "took_ms",
     "sort",
     "note",
+    "note_code",
     "hits",
     "facets",
     "months",

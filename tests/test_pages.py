@@ -619,3 +619,11 @@ def test_post_is_not_allowed(web_client):
     response = web_client.post("/")
     assert response.status_code == 405
     assert response.mimetype == "text/html"
+
+
+def test_nothing_searchable_note_in_chinese(web_client):
+    soup = get_soup(web_client, "/?q=OR")
+    assert "没有可以搜索的文字" in soup.select_one(".note").get_text()
+    assert soup.select("ol.hits > li.hit")
+    any_term = get_soup(web_client, f"/?q={QUERY} 不存在的词语甲乙丙")
+    assert "任一关键词" in any_term.select_one(".note").get_text()

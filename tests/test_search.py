@@ -318,3 +318,24 @@ def test_hits_are_text_with_spans(demo_search):
         for start, end in marked.spans:
             assert normalize(marked.text[start:end])[0] in ("课后服务", "课后", "服务")
     assert list(hit.snippet.spans) == sorted(hit.snippet.spans)
+
+
+@pytest.mark.parametrize("query", ["OR", '""', "(", "*", "：：", " - "])
+def test_nothing_searchable_lists_newest_posts_with_a_note(demo_search, query):
+    page = demo_search.search(query, per_page=100)
+    newest = demo_search.search("", per_page=100)
+    assert [h.id for h in page.hits] == [h.id for h in newest.hits]
+    assert page.sort == "date" and page.note_code == "nothing_searchable"
+    assert page.note == "Nothing searchable in the query; showing the newest posts."
+    assert newest.note is None and newest.note_code is None
+    assert demo_search.search("-双减").note is None  # an exclusion is something to search
+
+
+@pytest.mark.parametrize("query", ["category:快讯", "分类:教育", "author:演示财经", "category:教育 -双减"])
+def test_filter_only_queries_list_newest_first(demo_search, query):
+    page = demo_search.search(query, per_page=100)
+    assert page.total >= 1 and page.sort == "date" and page.note is None
+    dates = [h.date for h in page.hits if h.date]
+    assert dates == sorted(dates, reverse=True)
+    assert demo_search.ids(query) == [h.id for h in page.hits]
+    assert demo_search.search("category:教育 课后服务").sort == "relevance"  # words to rank by

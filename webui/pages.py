@@ -29,6 +29,13 @@ POST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Categories listed in the sidebar before the rest fold into "more".
 FACETS_SHOWN = 12
 
+# The core's notes about a result set (SearchPage.note_code), in the reader's language;
+# a note not listed here is shown as the core wrote it.
+NOTE_MESSAGES = {
+    "any_term": "没有文章同时包含所有关键词，下面是包含其中任一关键词的文章。",
+    "nothing_searchable": "搜索词里没有可以搜索的文字，下面是最新的文章。",
+}
+
 # Widest and tallest the per-month chart's bars are drawn, in px (= viewBox units when
 # the column has room; a phone shrinks the chart's width, never its height).
 CHART_WIDTH, CHART_HEIGHT = 600, 64
@@ -75,6 +82,7 @@ def index():
         pager=pagination(result.pages, args),
         top_categories=top_categories,
         facets_shown=FACETS_SHOWN,
+        note=NOTE_MESSAGES.get(result.note_code, result.note),
     )
 
 
