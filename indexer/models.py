@@ -4,6 +4,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .titles import display_title
+
 
 def post_id(relpath):
     """Return the short URL-safe key of the post at `relpath` (relative, posix)."""
@@ -109,6 +111,11 @@ class Article:
     date: datetime | None
     image: str | None
     feed: str | None
+
+    @property
+    def display_title(self):
+        """The title as shown: quotes a mirror replaced with underscores put back (see titles.py)."""
+        return display_title(self.title, self.text)
 
     @property
     def paragraphs(self):

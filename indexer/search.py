@@ -227,7 +227,7 @@ def _hit(found, terms):
     return Hit(
         id=post.id,
         path=post.path,
-        title=mark(post.title, terms),
+        title=mark(post.display_title, terms),
         date=post.date,
         categories=post.categories,
         author=post.author,

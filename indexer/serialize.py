@@ -72,7 +72,7 @@ def article_json(post, url):
         "id": post.id,
         "url": url,
         "path": post.path,
-        "title": post.title,
+        "title": post.display_title,
         "date": iso(post.date),
         "categories": list(post.categories),
         "tags": list(post.tags),

@@ -94,9 +94,9 @@ def article(post_id):
     args = request_search_args(only=("q",))  # the article only uses q, for highlighting
     ix = get_index()
     post = ix.get(post_id)
-    title, paragraphs = post.title, post.paragraphs
+    title, paragraphs = post.display_title, post.paragraphs
     if args.q:  # a query the core cannot parse marks nothing
-        title = marked(ix.highlight(post.title, args.q))
+        title = marked(ix.highlight(post.display_title, args.q))
         paragraphs = [marked(ix.highlight(p, args.q)) for p in paragraphs]
     related = ix.more_like(post.id, limit=int(current_app.config["RELATED_LIMIT"]))
     return render_template(
