@@ -22,13 +22,14 @@ as given, and matches by these semantics, whatever its own objects:
 - relevance order is the exact tier, then the rest, each by BM25 over the
   word streams (title boosted by TITLE_BOOST, metadata by META_BOOST) plus a
   proximity bonus; date order is newest first, undated last;
-- totals, category facets and months count every match, not a page.
+- the ``feed`` filter keeps posts whose feed path is the given folder or lies below it;
+- totals, category facets, months and feeds count every match, not a page.
 
 Backends: ``backends.whoosh`` (embedded, the default).
 """
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 
 from .models import Article
@@ -53,6 +54,7 @@ class EngineQuery:
 
     parsed: ParsedQuery
     category: str | None = None
+    feed: str | None = None  # a feed folder path: posts whose feed is it or lies below it (models.in_feed)
     date_from: datetime | None = None  # inclusive, aware
     date_to: datetime | None = None  # inclusive, aware
     sort: str = "relevance"  # or "date"
@@ -77,6 +79,7 @@ class EngineResult:
     hits: tuple[EngineHit, ...]
     facets: dict  # category -> matches, largest first
     months: dict  # "YYYY-MM" in the query's zone -> matches, in order
+    feeds: dict = field(default_factory=dict)  # feed path (Post.feed) -> matches; posts without a feed left out
 
 
 class SearchEngine(ABC):

@@ -19,11 +19,11 @@ from .backends import open_engine
 from .engine import EngineQuery
 from .errors import PostNotFoundError, QueryError
 from .highlight import mark, snippet
-from .models import Hit, SearchPage
+from .models import FeedNode, Hit, SearchPage
 from .params import SORTS, check_params, resolve_timezone
 from .query import highlight_terms, parse
 
-__all__ = ["SORTS", "SearchIndex", "open_index"]
+__all__ = ["SORTS", "SearchIndex", "feed_tree", "open_index"]
 
 _ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -96,8 +96,9 @@ class SearchIndex:
         sort="relevance",
         max_per_page=None,
         names=None,
+        feed=None,
     ):
-        """Search posts; return one page of hits with totals, category facets and per-month counts.
+        """Search posts; return one page of hits with totals, category facets, per-month counts and the feed tree.
 
         An empty query lists all posts (filtered), newest first.
 
@@ -105,6 +106,7 @@ class SearchIndex:
             time zone; inclusive.
         :param date_to: the same; inclusive (the whole day).
         :param sort: "relevance" or "date" (newest first).
+        :param feed: a feed folder path (``金融/新浪财经``): only posts in it or below it.
         :param max_per_page, names: see params.check_params.
         :raises QueryError: for a bad parameter or an unusable query; `.param` names it.
         """
@@ -120,6 +122,7 @@ class SearchIndex:
             tz=self.tz,
             max_per_page=max_per_page,
             names=names,
+            feed=feed,
         )
         query = self._query(params, names)
         note = None
@@ -146,15 +149,19 @@ class SearchIndex:
             sort=query.sort,
             note=NOTES.get(note),
             note_code=note,
+            tree=feed_tree(result.feeds),
+            feed=params.feed,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
-    def ids(self, q="", *, category=None, date_from=None, date_to=None, sort="relevance"):
+    def ids(self, q="", *, category=None, date_from=None, date_to=None, sort="relevance", feed=None):
         """Return the ids of every post matching, in result order (no snippets: cheap for scripts).
 
         Takes the same arguments as `search` but paging; no any-term fallback.
         """
-        params = check_params(q, category=category, date_from=date_from, date_to=date_to, sort=sort, tz=self.tz)
+        params = check_params(
+            q, category=category, date_from=date_from, date_to=date_to, sort=sort, tz=self.tz, feed=feed
+        )
         return self.engine.ids(self._query(params, None))
 
     def _query(self, params, names):
@@ -168,6 +175,7 @@ class SearchIndex:
         return EngineQuery(
             parsed=parsed,
             category=params.category,
+            feed=params.feed,
             date_from=params.date_from,
             date_to=params.date_to,
             sort=sort,
@@ -214,6 +222,30 @@ class SearchIndex:
     def stats(self):
         """Return post count, size on disk, last reindex and top categories."""
         return self.engine.stats(self.tz)
+
+
+def feed_tree(feeds):
+    """The feed folders of {feed path: posts} as a tree of FeedNode, largest first at each level.
+
+    A folder counts the posts in it and below it: ``{"金融/新浪财经/头条": 5,
+    "金融/新浪财经/国内": 40}`` gives 金融 (45) › 新浪财经 (45) › 国内 (40), 头条 (5).
+    """
+    root = {}  # name -> [count, children dict]
+    for path, count in feeds.items():
+        level = root
+        for part in path.split("/"):
+            node = level.setdefault(part, [0, {}])
+            node[0] += count
+            level = node[1]
+
+    def nodes(level, prefix):
+        ordered = sorted(level.items(), key=lambda item: (-item[1][0], item[0]))
+        return tuple(
+            FeedNode(name, f"{prefix}{name}", count, nodes(children, f"{prefix}{name}/"))
+            for name, (count, children) in ordered
+        )
+
+    return nodes(root, "")
 
 
 def _checked_id(post_id):

@@ -40,6 +40,18 @@ def page_json(page, url=article_url):
         "hits": [hit_json(hit, url(hit.id, page.query)) for hit in page.hits],
         "facets": page.facets,
         "months": page.months,
+        "feed": page.feed,
+        "tree": [node_json(node) for node in page.tree],
+    }
+
+
+def node_json(node):
+    """A FeedNode (and the folders below it) as JSON data."""
+    return {
+        "name": node.name,
+        "path": node.path,
+        "count": node.count,
+        "children": [node_json(child) for child in node.children],
     }
 
 

@@ -339,3 +339,42 @@ def test_filter_only_queries_list_newest_first(demo_search, query):
     assert dates == sorted(dates, reverse=True)
     assert demo_search.ids(query) == [h.id for h in page.hits]
     assert demo_search.search("category:教育 课后服务").sort == "relevance"  # words to rank by
+
+
+def test_feed_tree_counts_every_match_by_folder(demo_search):
+    page = demo_search.search("课后服务", per_page=1)
+    counts = [node.count for node in page.tree]
+    assert counts == sorted(counts, reverse=True)
+    assert sum(node.count for node in page.tree) == page.total
+    everything = demo_search.ids("课后服务")
+    for top in page.tree:
+        assert top.path == top.name and top.count == sum(child.count for child in top.children)
+        for site in top.children:
+            assert site.path == f"{top.name}/{site.name}"
+            for feed in site.children:
+                assert feed.path == f"{site.path}/{feed.name}" and not feed.children
+                filtered = demo_search.search("课后服务", feed=feed.path, per_page=100)
+                assert filtered.total == feed.count and filtered.feed == feed.path
+                assert all(h.feed == feed.path for h in filtered.hits)
+                assert set(demo_search.ids("课后服务", feed=feed.path)) <= set(everything)
+
+
+def test_feed_filter_is_a_folder_prefix(demo_search):
+    education = demo_search.search("", feed="教育", per_page=100)
+    assert education.total == sum(1 for h in demo_search.search("", per_page=100).hits if h.feed.startswith("教育/"))
+    assert [node.path for node in education.tree] == ["教育"]
+    assert demo_search.search("", feed=" /教育/示例日报/ ", per_page=100).feed == "教育/示例日报"
+    assert demo_search.search("", feed="教").total == 0  # a folder, not a string prefix
+    assert demo_search.search("", feed="不存在的来源").total == 0
+    with pytest.raises(QueryError) as info:
+        demo_search.search("", feed="长" * 301)
+    assert info.value.param == "feed"
+
+
+def test_feed_tree_of_no_feeds_is_empty():
+    from indexer.search import feed_tree
+
+    assert feed_tree({}) == ()
+    tree = feed_tree({"金融/新浪财经/头条": 5, "金融/新浪财经/国内": 40, "金融": 2, "游戏/巴哈姆特/GNN 新聞": 15})
+    assert [(n.path, n.count) for n in tree] == [("金融", 47), ("游戏", 15)]
+    assert [(n.name, n.count) for n in tree[0].children[0].children] == [("国内", 40), ("头条", 5)]

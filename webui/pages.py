@@ -81,7 +81,6 @@ def index():
         chart=month_chart(result.months, args),
         pager=pagination(result.pages, args),
         top_categories=top_categories,
-        facets_shown=FACETS_SHOWN,
         note=NOTE_MESSAGES.get(result.note_code, result.note),
     )
 
