@@ -137,7 +137,8 @@ class SearchIndex:
                 result, query = fallback, any_term
                 note = "any_term"
         terms = highlight_terms(query.parsed, self.engine.segmenter)
-        hits = tuple(_hit(found, terms) for found in result.hits)
+        cut = self.engine.segmenter.cut
+        hits = tuple(_hit(found, terms, cut) for found in result.hits)
         return SearchPage(
             query=params.q,
             total=result.total,
@@ -254,7 +255,7 @@ def _checked_id(post_id):
     return post_id
 
 
-def _hit(found, terms):
+def _hit(found, terms, cut=None):
     post = found.post
     return Hit(
         id=post.id,
@@ -265,7 +266,7 @@ def _hit(found, terms):
         author=post.author,
         feed=post.feed,
         image=post.image,
-        snippet=snippet(post.text, terms),
+        snippet=snippet(post.text, terms, cut=cut),
         score=found.score,
         exact=found.exact,
     )
