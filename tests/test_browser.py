@@ -286,6 +286,17 @@ def test_feed_tree_unfolds_and_filters_without_script(make_page, base_url, viewp
         assert label in meta.inner_text()
 
 
+def test_nothing_searchable_shows_newest_posts_with_a_note(make_page, base_url):
+    page = make_page(viewport=PHONE)
+    page.goto(f"{base_url}/?q=OR")
+    note = page.locator(".note")
+    assert note.is_visible() and "没有可以搜索的文字" in note.inner_text()
+    assert page.locator(".hit").count() == 10
+    dates = page.locator(".hit time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert dates == sorted(dates, reverse=True)
+    _screenshot(page, "nothing-searchable-phone.png")
+
+
 def _focused(page, selector):
     """Whether the element the keyboard is on matches ``selector``."""
     return page.evaluate("(s) => document.activeElement.matches(s)", selector)
