@@ -118,7 +118,8 @@ class SearchEngine(ABC):
     def doc_frequencies(self, words):
         """Return {word: number of posts with the word in title or text} for normalised jieba words.
 
-        The default knows none ({}): related.key_terms then weighs words by their counts only.
+        The default knows none ({}): related.key_terms then weighs words by their counts and
+        jieba's general IDF only, and cannot leave out words the archive itself repeats.
         """
         return {}
 
