@@ -32,7 +32,7 @@ from .errors import (
     SearchEngineError,
 )
 from .highlight import html
-from .models import Article, Failure, Hit, IndexStats, Marked, Post, ReindexReport, SearchPage
+from .models import Article, Failure, FeedNode, Hit, IndexStats, Marked, Post, ReindexReport, SearchPage
 from .params import SearchParams, check_params
 from .search import SearchIndex, open_index
 from .serialize import article_json, http_url, page_json
@@ -44,6 +44,7 @@ __all__ = [
     "Article",
     "ConfigError",
     "Failure",
+    "FeedNode",
     "Hit",
     "IndexLockedError",
     "IndexNotFoundError",

@@ -129,11 +129,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             r"^[【\[（(]?\s*免责声明\s*[】\]）)：:].*$",
             # Media and shop placeholders left by the feed: "视频地址", "商店页面：URL".
             r"^(?:视频地址|视频链接|视频播放|商店页面|商店地址|购买链接|购买地址|下载地址)\s*[:：]?\s*(?:https?://\S*)?$",
+            # Template fields the feed left empty: "開演 2022-03-26 null:null" (Eventernote's unknown time).
+            r"(?<![\w:])null:null(?![\w:])",
         ),
         note="Template lines every kind of site prints, in forms narrow enough to never be a "
         "sentence of an article: end markers, reprint notices, hashtag lines, QR-code calls, "
-        "disclaimers, video/shop placeholders. What a site prints its own way is learnt per "
-        "feed from the archive instead (boilerplate.py).",
+        "disclaimers, video/shop placeholders, empty template fields (null:null). What a site "
+        "prints its own way is learnt per feed from the archive instead (boilerplate.py).",
     ),
     Rule(
         r"新浪",

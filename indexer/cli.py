@@ -112,13 +112,14 @@ main.add_command(reindex_command)
 )
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of results.")
 @click.option("--category", default=None, help="Only posts in this category.")
+@click.option("--feed", default=None, help="Only posts in this feed folder or below it (e.g. 金融/新浪财经).")
 @click.option("--from", "date_from", default=None, help="Only posts on or after this date (YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Only posts on or before this date (YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same fields as /api/search).")
 @synonyms_option
 @click.option("--no-expand", is_flag=True, help="Search only the words typed, not their aliases.")
-def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort, as_json, synonyms, no_expand):
+def search(query, index_dir, tz, limit, page, category, feed, date_from, date_to, sort, as_json, synonyms, no_expand):
     """Search the index and print ranked results with the matches highlighted.
 
     Matches are coloured on a terminal and plain when the output is piped.
@@ -128,7 +129,14 @@ def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort
         zhsearch search 课后服务 --limit 5
         zhsearch search '"双减" -广告' --category 教育
     """
-    names = {"date_from": "--from", "date_to": "--to", "per_page": "--limit", "page": "--page", "q": "QUERY"}
+    names = {
+        "date_from": "--from",
+        "date_to": "--to",
+        "per_page": "--limit",
+        "page": "--page",
+        "q": "QUERY",
+        "feed": "--feed",
+    }
     try:
         with open_index(index_dir, timezone=tz, synonyms=synonyms) as ix:
             result = ix.search(
@@ -136,6 +144,7 @@ def search(query, index_dir, tz, limit, page, category, date_from, date_to, sort
                 page=page,
                 per_page=limit,
                 category=category,
+                feed=feed,
                 date_from=date_from,
                 date_to=date_to,
                 sort=sort,

@@ -30,6 +30,9 @@ MAX_QUERY_CHARS = 512
 # Longest category filter accepted, in characters; real ones are a few.
 MAX_CATEGORY_CHARS = 100
 
+# Longest feed filter accepted (a folder path such as 金融/新浪财经/头条), in characters.
+MAX_FEED_CHARS = 300
+
 # The display time zone: dates are shown, filtered and counted per month in it
 # (the archives are Chinese news, so Beijing time). Env ZHSEARCH_TIMEZONE.
 TIMEZONE = "Asia/Shanghai"

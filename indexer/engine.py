@@ -22,13 +22,14 @@ as given, and matches by these semantics, whatever its own objects:
 - relevance order is the exact tier, then the rest, each by BM25 over the
   word streams (title boosted by TITLE_BOOST, metadata by META_BOOST) plus a
   proximity bonus; date order is newest first, undated last;
-- totals, category facets and months count every match, not a page.
+- the ``feed`` filter keeps posts whose feed path is the given folder or lies below it;
+- totals, category facets, months and feeds count every match, not a page.
 
 Backends: ``backends.whoosh`` (embedded, the default).
 """
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 
 from .models import Article
@@ -53,6 +54,7 @@ class EngineQuery:
 
     parsed: ParsedQuery
     category: str | None = None
+    feed: str | None = None  # a feed folder path: posts whose feed is it or lies below it (models.in_feed)
     date_from: datetime | None = None  # inclusive, aware
     date_to: datetime | None = None  # inclusive, aware
     sort: str = "relevance"  # or "date"
@@ -77,6 +79,7 @@ class EngineResult:
     hits: tuple[EngineHit, ...]
     facets: dict  # category -> matches, largest first
     months: dict  # "YYYY-MM" in the query's zone -> matches, in order
+    feeds: dict = field(default_factory=dict)  # feed path (Post.feed) -> matches; posts without a feed left out
 
 
 class SearchEngine(ABC):
@@ -100,6 +103,25 @@ class SearchEngine(ABC):
     @abstractmethod
     def more_like(self, post_id, limit):
         """Return up to `limit` EngineHits most like the post `post_id`, best first."""
+
+    def related(self, post_id, terms, limit):
+        """Return up to `limit` EngineHits ranked by weighted key terms, best first, without the post itself.
+
+        :param terms: KeyTerm records (related.py): normalised jieba words and their
+            weights; rank posts by BM25 of the words in title and text, each word's
+            score multiplied by its weight.
+
+        The default is the backend's own ``more_like``; backends should override it.
+        """
+        return [hit for hit in self.more_like(post_id, limit + 1) if hit.post.id != post_id][:limit]
+
+    def doc_frequencies(self, words):
+        """Return {word: number of posts with the word in title or text} for normalised jieba words.
+
+        The default knows none ({}): related.key_terms then weighs words by their counts and
+        jieba's general IDF only, and cannot leave out words the archive itself repeats.
+        """
+        return {}
 
     @abstractmethod
     def suggest(self, chars, limit):

@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from . import boilerplate, frontmatter
 from .clean import clean_body
 from .errors import PostParseError
-from .models import Failure, Post, post_id
+from .models import Failure, Post, feed_of, post_id
 from .sources import SourceFile, read_text
 
 
@@ -34,12 +34,6 @@ class TemplateNote:
             return self.skipped
         chars = sum(len(r) for r in self.removed)
         return f"removed {len(self.removed)} learnt template paragraph(s) of feed {self.feed!r} ({chars} characters)"
-
-
-def feed_of(relpath):
-    """Return the post's folder relative to the source root (its feed), or None at the top."""
-    parent = PurePosixPath(relpath).parent.as_posix()
-    return None if parent in ("", ".") else parent
 
 
 def read_post(source):

@@ -3,11 +3,28 @@
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePosixPath
+
+from .titles import display_title
 
 
 def post_id(relpath):
     """Return the short URL-safe key of the post at `relpath` (relative, posix)."""
     return hashlib.sha1(relpath.encode("utf-8")).hexdigest()[:16]
+
+
+def feed_of(relpath):
+    """Return the post's folder relative to the source root (its feed), or None at the top.
+
+    Feeds are folder paths, ``category/site/feed`` in the archives (``金融/新浪财经/头条``).
+    """
+    parent = PurePosixPath(relpath).parent.as_posix()
+    return None if parent in ("", ".") else parent
+
+
+def in_feed(feed, prefix):
+    """Whether a post of `feed` lies in the feed folder `prefix` (itself or below it)."""
+    return feed is not None and (feed == prefix or feed.startswith(prefix + "/"))
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,16 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class FeedNode:
+    """One folder of the feed tree (category › site › feed) with the matches at or below it."""
+
+    name: str  # the folder's own name ("新浪财经")
+    path: str  # the folder path from the root ("金融/新浪财经"): the value of the feed filter
+    count: int
+    children: tuple["FeedNode", ...] = ()
+
+
+@dataclass(frozen=True)
 class SearchPage:
     """One page of search results with counts for the whole result set."""
 
@@ -86,6 +113,10 @@ class SearchPage:
     months: dict[str, int]  # "YYYY-MM" (display time zone) -> hits that month, in date order
     sort: str = "relevance"
     note: str | None = None  # e.g. when no post matched every term and any-term results are shown
+    note_code: str | None = None  # the note's key, for faces that say it in their own words (search.NOTES)
+    reading: str | None = None  # the Chinese words a Latin query was read as (note_code "pinyin")
+    tree: tuple[FeedNode, ...] = ()  # the feed folders of all matches, largest first at each level
+    feed: str | None = None  # the feed filter applied (a folder path), if any
     took_ms: float = 0.0
     expansions: tuple[str, ...] = ()  # aliases also searched ("also searched: 央行"); see synonyms.py
 
@@ -109,6 +140,11 @@ class Article:
     date: datetime | None
     image: str | None
     feed: str | None
+
+    @property
+    def display_title(self):
+        """The title as shown: quotes a mirror replaced with underscores put back (see titles.py)."""
+        return display_title(self.title, self.text)
 
     @property
     def paragraphs(self):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .config import MAX_CATEGORY_CHARS, MAX_QUERY_CHARS, PAGE_SIZE, TIMEZONE
+from .config import MAX_CATEGORY_CHARS, MAX_FEED_CHARS, MAX_QUERY_CHARS, PAGE_SIZE, TIMEZONE
 from .errors import ConfigError, QueryError
 
 # Sort orders; the first is the default.
@@ -35,6 +35,7 @@ class SearchParams:
     date_from: datetime | None = None
     date_to: datetime | None = None
     sort: str = SORTS[0]
+    feed: str | None = None  # a feed folder path, without leading or trailing slashes
 
 
 def resolve_timezone(tz=None):
@@ -64,12 +65,14 @@ def check_params(
     tz=timezone.utc,
     max_per_page=None,
     names=None,
+    feed=None,
 ):
     """Check search parameters and return them as SearchParams.
 
     :param page: a whole number, or its digits as a string.
     :param date_from: a date, a datetime, or ISO 8601 text; a date (or a naive
         datetime) is read in `tz`. Inclusive: `date_to` takes in its whole day.
+    :param feed: a feed folder path (``金融/新浪财经``): only posts in it or below it.
     :param max_per_page: the largest per_page allowed (None: no limit).
     :param names: the caller's names for the parameters, e.g. ``{"date_from": "from"}``.
     :raises QueryError: naming the parameter (`names` applied) and what is wanted.
@@ -95,6 +98,9 @@ def check_params(
         raise QueryError(
             f"The category name is too long; use at most {MAX_CATEGORY_CHARS} characters.", param=name("category")
         )
+    feed = _feed_path(feed)
+    if feed and len(feed) > MAX_FEED_CHARS:
+        raise QueryError(f"The feed path is too long; use at most {MAX_FEED_CHARS} characters.", param=name("feed"))
     start = _instant(date_from, name("date_from"), tz, end_of_day=False)
     end = _instant(date_to, name("date_to"), tz, end_of_day=True)
     if start and end and start > end:
@@ -108,7 +114,16 @@ def check_params(
         raise QueryError(
             f"{name('sort')} must be one of {', '.join(SORTS)}, not {_shorten(str(sort))!r}.", param=name("sort")
         )
-    return SearchParams(q=q, page=page, per_page=per_page, category=category, date_from=start, date_to=end, sort=sort)
+    return SearchParams(
+        q=q, page=page, per_page=per_page, category=category, date_from=start, date_to=end, sort=sort, feed=feed
+    )
+
+
+def _feed_path(feed):
+    """A feed folder path with empty parts and surrounding spaces dropped, or None."""
+    if feed is None:
+        return None
+    return "/".join(part.strip() for part in str(feed).split("/") if part.strip()) or None
 
 
 def _whole_number(value, name, default):

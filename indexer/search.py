@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from . import related
 from .aliases import LearntAliases
 from .analysis import is_token_char, normalize
 from .backends import open_engine
@@ -20,18 +21,28 @@ from .boilerplate import counts_from_blob, templates_of
 from .engine import EngineQuery
 from .errors import PostNotFoundError, QueryError
 from .highlight import mark, snippet
-from .models import Hit, SearchPage
+from .models import FeedNode, Hit, SearchPage
 from .params import SORTS, check_params, resolve_timezone
 from .pinyin import FEW_MATCHES, PinyinTables, with_reading
 from .query import highlight_terms, parse
 from .synonyms import DEFAULT_SYNONYMS, SynonymFiles, expand, search_expanded
 
-__all__ = ["SORTS", "SearchIndex", "open_index"]
+__all__ = ["SORTS", "SearchIndex", "feed_tree", "open_index"]
 
 _ID = re.compile(r"^[0-9a-f]{16}$")
 
 # Related posts listed by more_like() when the caller does not say.
 RELATED_LIMIT = 5
+
+# SearchPage.note_code -> SearchPage.note: why the results are not plainly the query's matches.
+NOTES = {
+    "any_term": "No post contains all of the terms; showing posts that contain any of them.",
+    "nothing_searchable": "Nothing searchable in the query; showing the newest posts.",
+    "pinyin": "Showing results for {reading}.",
+}
+
+# Fields whose clauses only filter (no words of the text to rank by).
+FILTER_FIELDS = ("category", "author")
 
 
 def open_index(location, *, backend=None, timezone=None, synonyms=None):
@@ -95,8 +106,9 @@ class SearchIndex:
         names=None,
         expand=True,
         pinyin=True,
+        feed=None,
     ):
-        """Search posts; return one page of hits with totals, category facets and per-month counts.
+        """Search posts; return one page of hits with totals, category facets, per-month counts and the feed tree.
 
         An empty query lists all posts (filtered), newest first.
 
@@ -104,6 +116,7 @@ class SearchIndex:
             time zone; inclusive.
         :param date_to: the same; inclusive (the whole day).
         :param sort: "relevance" or "date" (newest first).
+        :param feed: a feed folder path (``金融/新浪财经``): only posts in it or below it.
         :param max_per_page, names: see params.check_params.
         :param expand: also search the aliases of the query's terms (see synonyms.py);
             the posts the reader's own words find still come first.
@@ -123,8 +136,12 @@ class SearchIndex:
             tz=self.tz,
             max_per_page=max_per_page,
             names=names,
+            feed=feed,
         )
-        query, note = self._query(params, names), None
+        query = self._query(params, names)
+        note, reading = None, None
+        if params.q.strip() and not query.parsed.groups and not query.parsed.excluded:
+            note = "nothing_searchable"
         wide, expansions = self._expanded(query) if expand else (query, ())
         first = (params.page - 1) * params.per_page
         result = self._run(query, wide, first, params.per_page)
@@ -132,15 +149,16 @@ class SearchIndex:
         if reading:
             wide = replace(wide, parsed=with_reading(wide.parsed, reading))
             result = self._run(query, wide, first, params.per_page)
-            note = f"Showing results for {reading}."
+            note = "pinyin"
         if not result.total and len(query.parsed.groups) > 1:
             any_term, any_wide = replace(query, require_all=False), replace(wide, require_all=False)
             fallback = self._run(any_term, any_wide, first, params.per_page)
             if fallback.total:
                 result, query, wide = fallback, any_term, any_wide
-                note = "No post contains all of the terms; showing posts that contain any of them."
+                note = "any_term"
         terms = highlight_terms(wide.parsed, self.engine.segmenter)
-        hits = tuple(_hit(found, terms) for found in result.hits)
+        cut = self.engine.segmenter.cut
+        hits = tuple(_hit(found, terms, cut) for found in result.hits)
         return SearchPage(
             query=params.q,
             total=result.total,
@@ -150,19 +168,24 @@ class SearchIndex:
             facets=result.facets,
             months=result.months,
             sort=query.sort,
-            note=note,
+            note=NOTES[note].format(reading=reading) if note else None,
+            note_code=note,
+            reading=reading,
             expansions=expansions,
+            tree=feed_tree(result.feeds),
+            feed=params.feed,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
-    def ids(self, q="", *, category=None, date_from=None, date_to=None, sort="relevance"):
+    def ids(self, q="", *, category=None, date_from=None, date_to=None, sort="relevance", feed=None):
         """Return the ids of every post matching, in result order (no snippets: cheap for scripts).
 
         Takes the same arguments as `search` but paging; no any-term fallback.
         """
-        params = check_params(q, category=category, date_from=date_from, date_to=date_to, sort=sort, tz=self.tz)
-        query = self._query(params, None)
-        return self.engine.ids(query)
+        params = check_params(
+            q, category=category, date_from=date_from, date_to=date_to, sort=sort, tz=self.tz, feed=feed
+        )
+        return self.engine.ids(self._query(params, None))
 
     def _expanded(self, query):
         """(the query with its terms' aliases as alternatives, the aliases added)."""
@@ -185,10 +208,13 @@ class SearchIndex:
             parsed = parse(params.q)
         except QueryError as exc:
             raise QueryError(str(exc), param=(names or {}).get("q", "q")) from None
-        sort = params.sort if parsed.groups else "date"
+        # Nothing to rank by (no terms, or only filters such as category:快讯): newest first.
+        ranked = any(clause.field not in FILTER_FIELDS for clause in parsed.positive_clauses)
+        sort = params.sort if ranked else "date"
         return EngineQuery(
             parsed=parsed,
             category=params.category,
+            feed=params.feed,
             date_from=params.date_from,
             date_to=params.date_to,
             sort=sort,
@@ -205,8 +231,17 @@ class SearchIndex:
         return self.engine.get(_checked_id(post_id))
 
     def more_like(self, post_id, limit=RELATED_LIMIT):
-        """Return up to `limit` Hits for the posts most like the post `post_id` (key jieba words)."""
-        return [_hit(found, []) for found in self.engine.more_like(_checked_id(post_id), limit)]
+        """Return up to `limit` Hits for the posts most like the post `post_id`, best first.
+
+        Posts are ranked by the post's key terms (related.key_terms: informative
+        jieba words by TF-IDF, title words weighted up); copies of the post are
+        left out and posts of its own feed come a little first (related.pick).
+        """
+        article = self.get(post_id)
+        counts = related.candidate_words(article, self.engine.segmenter)
+        terms = related.key_terms(counts, self.engine.doc_frequencies(list(counts)), self.engine.doc_count)
+        found = self.engine.related(article.id, terms, limit * related.CANDIDATES_PER_POST)
+        return [_hit(hit, []) for hit in related.pick(article, found, limit)]
 
     def highlight(self, text, q):
         """Return `text` as Marked with the matches of query `q` (none for a query that cannot be parsed)."""
@@ -237,24 +272,48 @@ class SearchIndex:
         return [templates_of(counts[f]) for f in feeds]
 
 
+def feed_tree(feeds):
+    """The feed folders of {feed path: posts} as a tree of FeedNode, largest first at each level.
+
+    A folder counts the posts in it and below it: ``{"金融/新浪财经/头条": 5,
+    "金融/新浪财经/国内": 40}`` gives 金融 (45) › 新浪财经 (45) › 国内 (40), 头条 (5).
+    """
+    root = {}  # name -> [count, children dict]
+    for path, count in feeds.items():
+        level = root
+        for part in path.split("/"):
+            node = level.setdefault(part, [0, {}])
+            node[0] += count
+            level = node[1]
+
+    def nodes(level, prefix):
+        ordered = sorted(level.items(), key=lambda item: (-item[1][0], item[0]))
+        return tuple(
+            FeedNode(name, f"{prefix}{name}", count, nodes(children, f"{prefix}{name}/"))
+            for name, (count, children) in ordered
+        )
+
+    return nodes(root, "")
+
+
 def _checked_id(post_id):
     if not isinstance(post_id, str) or not _ID.match(post_id):
         raise PostNotFoundError(f"No post with id {str(post_id)[:40]!r}.")
     return post_id
 
 
-def _hit(found, terms):
+def _hit(found, terms, cut=None):
     post = found.post
     return Hit(
         id=post.id,
         path=post.path,
-        title=mark(post.title, terms),
+        title=mark(post.display_title, terms),
         date=post.date,
         categories=post.categories,
         author=post.author,
         feed=post.feed,
         image=post.image,
-        snippet=snippet(post.text, terms),
+        snippet=snippet(post.text, terms, cut=cut),
         score=found.score,
         exact=found.exact,
     )

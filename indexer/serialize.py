@@ -37,9 +37,22 @@ def page_json(page, url=article_url):
         "sort": page.sort,
         "note": page.note,
         "expansions": list(page.expansions),
+        "note_code": page.note_code,
         "hits": [hit_json(hit, url(hit.id, page.query)) for hit in page.hits],
         "facets": page.facets,
         "months": page.months,
+        "feed": page.feed,
+        "tree": [node_json(node) for node in page.tree],
+    }
+
+
+def node_json(node):
+    """A FeedNode (and the folders below it) as JSON data."""
+    return {
+        "name": node.name,
+        "path": node.path,
+        "count": node.count,
+        "children": [node_json(child) for child in node.children],
     }
 
 
@@ -72,7 +85,7 @@ def article_json(post, url):
         "id": post.id,
         "url": url,
         "path": post.path,
-        "title": post.title,
+        "title": post.display_title,
         "date": iso(post.date),
         "categories": list(post.categories),
         "tags": list(post.tags),

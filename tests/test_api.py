@@ -24,9 +24,12 @@ SEARCH_KEYS = {
     "sort",
     "note",
     "expansions",
+    "note_code",
     "hits",
     "facets",
     "months",
+    "feed",
+    "tree",
 }
 HIT_KEYS = {
     "id",
@@ -147,6 +150,22 @@ def test_search_category_filter(web_client, spec):
     conforms(spec, body, "SearchResponse")
     assert body["total"] == count
     assert all(category in h["categories"] for h in body["hits"])
+
+
+def test_search_feed_tree_and_filter(web_client, spec):
+    everything = get_json(web_client, f"/api/search?q={QUERY}")
+    top = everything["tree"][0]
+    assert set(top) == {"name", "path", "count", "children"}
+    assert everything["feed"] is None
+    assert sum(node["count"] for node in everything["tree"]) == everything["total"]
+    feed = top["children"][0]["children"][0]
+    assert feed["path"].count("/") == 2 and feed["children"] == []
+    body = get_json(web_client, f"/api/search?q={QUERY}&feed={feed['path']}&per_page=50")
+    conforms(spec, body, "SearchResponse")
+    assert body["total"] == feed["count"] and body["feed"] == feed["path"]
+    assert all(h["feed"] == feed["path"] for h in body["hits"])
+    too_long = get_json(web_client, "/api/search?feed=" + "长" * 301, status=400)
+    assert "feed" in too_long["error"]
 
 
 def test_search_date_filter(web_client):

@@ -146,10 +146,10 @@ def test_search_read_page_and_filter(make_page, base_url):
     assert page.locator(".pagination [aria-current=page]").inner_text() == "2"
     assert page.locator(".hit").count() >= 1
 
-    facet = page.locator(".facet-list li a").first
+    facet = page.locator(".feed-tree > li > a").first
     category = facet.inner_text()
     facet.click()
-    page.wait_for_url("**category=*")
+    page.wait_for_url("**feed=*")
     assert category in page.locator(".active-filters").inner_text()
     for hit in page.locator(".hit").all():
         assert category in hit.locator(".hit-meta").inner_text()
@@ -251,6 +251,52 @@ def test_layout_and_screenshots(make_page, base_url, viewport, name, web_posts):
     _screenshot(page, f"no-results-{name}.png")
 
 
+@pytest.mark.parametrize(("viewport", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_feed_tree_unfolds_and_filters_without_script(make_page, base_url, viewport, name):
+    page = make_page(viewport=viewport, javascript=False)
+    page.goto(f"{base_url}/?q={QUERY}")
+    if name == "phone":
+        page.locator(".filters-disclosure > summary").click()
+    tree = page.locator(".feed-tree")
+    top = tree.locator(":scope > li > a")
+    assert top.count() == 3 and top.first.is_visible()
+    # Below the first level the tree is folded: sites show after a click on the summary.
+    education = tree.locator(":scope > li", has=page.locator(":scope > a", has_text="教育"))
+    site = education.locator(":scope > details > ul > li > a").first
+    assert not site.is_visible()
+    education.locator(":scope > details > summary").click()
+    assert site.is_visible() and site.inner_text() == "示例日报"
+    feeds = education.locator(":scope > details > ul > li > details")
+    feeds.locator(":scope > summary").click()
+    feed = feeds.locator(":scope > ul > li > a").first
+    assert feed.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    _screenshot(page, f"feed-tree-{name}.png")
+    label = feed.inner_text()
+    feed.click()
+    page.wait_for_url(lambda url: "feed=" in url)  # (a glob's * stops at the path's slashes)
+    if name == "phone":
+        page.locator(".filters-disclosure > summary").click()
+    current = page.locator(".feed-tree strong[aria-current]")
+    assert current.is_visible() and current.inner_text() == label  # unfolded along its path
+    assert f"来源：教育 › 示例日报 › {label}" in page.locator(".active-filters").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    _screenshot(page, f"feed-tree-current-{name}.png")
+    for meta in page.locator(".hit .hit-meta").all():
+        assert label in meta.inner_text()
+
+
+def test_nothing_searchable_shows_newest_posts_with_a_note(make_page, base_url):
+    page = make_page(viewport=PHONE)
+    page.goto(f"{base_url}/?q=OR")
+    note = page.locator(".note")
+    assert note.is_visible() and "没有可以搜索的文字" in note.inner_text()
+    assert page.locator(".hit").count() == 10
+    dates = page.locator(".hit time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert dates == sorted(dates, reverse=True)
+    _screenshot(page, "nothing-searchable-phone.png")
+
+
 def _focused(page, selector):
     """Whether the element the keyboard is on matches ``selector``."""
     return page.evaluate("(s) => document.activeElement.matches(s)", selector)
@@ -273,7 +319,7 @@ def test_phone_filters_fold_above_the_results(make_page, base_url):
     assert summary.is_visible() and "筛选" in summary.inner_text()
     assert summary.bounding_box()["y"] + summary.bounding_box()["height"] <= first_hit.bounding_box()["y"]
     assert summary.bounding_box()["y"] < 740  # on the first screen
-    facet = page.locator(".facet-list a").first
+    facet = page.locator(".feed-tree a").first
     assert not facet.is_visible() and not page.locator("#from").is_visible()
     summary.click()
     assert facet.is_visible() and page.locator("#from").is_visible()
@@ -281,7 +327,7 @@ def test_phone_filters_fold_above_the_results(make_page, base_url):
     _screenshot(page, "search-phone-filters.png")
     category = facet.inner_text()
     facet.click()
-    page.wait_for_url("**category=*")
+    page.wait_for_url("**feed=*")
     assert category in page.locator(".active-filters").inner_text()
     assert "已选 1 项" in page.locator(".filters-disclosure > summary").inner_text()
 
@@ -292,7 +338,7 @@ def test_desktop_filters_are_an_open_sidebar(make_page, base_url):
     # The same folded <details> as on a phone, shown open, without its summary.
     assert page.locator("details.filters-disclosure:not([open])").count() == 1
     assert not page.locator(".filters-disclosure > summary").is_visible()
-    facet = page.locator(".filters-disclosure .facet-list a").first
+    facet = page.locator(".filters-disclosure .feed-tree a").first
     assert facet.is_visible() and page.locator("#from").is_visible()
     # Beside the results, not above them.
     first_hit = page.locator(".hit").first.bounding_box()

@@ -109,8 +109,7 @@ def test_empty_query_lists_newest_posts_and_top_categories(web_client, web_posts
     assert dates == sorted(dates, reverse=True)
     newest = next(p for p in web_posts if p.date)
     assert f"/article/{newest.id}" in [a["href"] for a in soup.select(".hit-title a")][:2]
-    facets = soup.select(".facet .facet-list li")
-    assert facets
+    assert soup.select(".facet .feed-tree > li")
     assert soup.select_one("#facet-heading").get_text() == "热门分类"
     assert soup.select_one("nav.sort-switch") is None
 
@@ -135,21 +134,44 @@ def test_no_pagination_for_one_page(web_client):
     assert soup.select_one("nav.pagination") is None
 
 
-def test_category_facets_filter(web_client):
+def test_feed_tree_filters(web_client):
     soup = get_soup(web_client, f"/?q={QUERY}&per_page=2")
-    first = soup.select_one(".facet .facet-list li")
-    name = first.select_one("a").get_text()
-    count = int(first.select_one(".count").get_text())
-    href = first.select_one("a")["href"]
-    assert query_of(href) == {"q": QUERY, "per_page": "2", "category": name}
-    filtered = get_soup(web_client, href)
+    top = soup.select(".facet .feed-tree > li")
+    assert {li.select_one("a").get_text() for li in top} == {"教育", "科技", "金融"}
+    counts = [int(li.select_one(".count").get_text()) for li in top]
+    assert counts == sorted(counts, reverse=True) and sum(counts) == int(soup.select_one(".summary .total").get_text())
+    education = next(li for li in top if li.select_one("a").get_text() == "教育")
+    assert query_of(education.select_one("a")["href"]) == {"q": QUERY, "per_page": "2", "feed": "教育"}
+    # Levels below the first are folded: category › site › feed.
+    site = education.select_one(":scope > details.tree-children:not([open]) > ul > li")
+    assert site.select_one("a").get_text() == "示例日报"
+    feed = site.select_one(":scope > details.tree-children > ul > li > a")
+    assert query_of(feed["href"])["feed"] in (
+        "教育/示例日报/教育新闻",
+        "教育/示例日报/校园动态",
+        "教育/示例日报/港台教育",
+    )
+    count = int(feed.find_next_sibling(class_="count").get_text())
+
+    filtered = get_soup(web_client, feed["href"])
     assert int(filtered.select_one(".summary .total").get_text()) == count
-    for hit in filtered.select(".hit"):
-        assert name in [a.get_text() for a in hit.select(".hit-meta a.tag")]
+    current = filtered.select_one(".feed-tree strong[aria-current]")
+    assert current.get_text() == feed.get_text()
+    # The folders holding the current node are unfolded.
+    folders = current.find_parents("details", class_="tree-children")
+    assert len(folders) == 2 and all(d.has_attr("open") for d in folders)
     chip = filtered.select_one(".active-filters li")
-    assert name in chip.get_text()
+    assert chip.get_text().startswith("来源：教育 › 示例日报 › ")
     assert query_of(chip.select_one("a")["href"]) == {"q": QUERY, "per_page": "2"}
-    assert filtered.select_one(".facet-list strong[aria-current]").get_text() == name
+    assert filtered.select_one(".date-filter input[name=feed]")["value"] == query_of(feed["href"])["feed"]
+
+
+def test_category_filter_still_works(web_client):
+    soup = get_soup(web_client, f"/?q={QUERY}&category=金融&per_page=50")
+    hits = soup.select(".hit")
+    assert hits and all("金融" in [a.get_text() for a in h.select(".hit-meta a.tag")] for h in hits)
+    assert [li.select_one("a").get_text() for li in soup.select(".feed-tree > li")] == ["金融"]
+    assert "分类：金融" in soup.select_one(".active-filters").get_text()
 
 
 def test_sort_switch(web_client):
@@ -328,7 +350,7 @@ def test_filters_fold_into_a_disclosure_before_the_results(web_client):
     disclosure = soup.select_one("aside.filters details.filters-disclosure")
     assert disclosure.summary.get_text(" ", strip=True).startswith("筛选")
     assert not disclosure.has_attr("open")  # folded on a phone; style.css opens it on wide screens
-    assert disclosure.select_one(".facet-list a") and disclosure.select_one(".date-filter form input#from")
+    assert disclosure.select_one(".feed-tree a") and disclosure.select_one(".date-filter form input#from")
     order = list(soup.find_all(True))
     assert order.index(disclosure) < order.index(soup.select_one("ol.hits"))
     # Wide screens show the filters open before the results: a skip link leads past them.
@@ -339,6 +361,8 @@ def test_filters_fold_into_a_disclosure_before_the_results(web_client):
 
 def test_filters_summary_counts_active_filters(web_client):
     soup = get_soup(web_client, f"/?q={QUERY}&category=教育&from=2021-01-01")
+    assert soup.select_one(".filters-disclosure summary .filters-hint").get_text() == "已选 2 项"
+    soup = get_soup(web_client, f"/?q={QUERY}&feed=教育&from=2021-01-01")
     assert soup.select_one(".filters-disclosure summary .filters-hint").get_text() == "已选 2 项"
 
 
@@ -619,3 +643,11 @@ def test_post_is_not_allowed(web_client):
     response = web_client.post("/")
     assert response.status_code == 405
     assert response.mimetype == "text/html"
+
+
+def test_nothing_searchable_note_in_chinese(web_client):
+    soup = get_soup(web_client, "/?q=OR")
+    assert "没有可以搜索的文字" in soup.select_one(".note").get_text()
+    assert soup.select("ol.hits > li.hit")
+    any_term = get_soup(web_client, f"/?q={QUERY} 不存在的词语甲乙丙")
+    assert "任一关键词" in any_term.select_one(".note").get_text()

@@ -319,3 +319,142 @@ def test_hits_are_text_with_spans(demo_search):
         for start, end in marked.spans:
             assert normalize(marked.text[start:end])[0] in ("课后服务", "课后", "服务")
     assert list(hit.snippet.spans) == sorted(hit.snippet.spans)
+
+
+@pytest.mark.parametrize("query", ["OR", '""', "(", "*", "：：", " - "])
+def test_nothing_searchable_lists_newest_posts_with_a_note(demo_search, query):
+    page = demo_search.search(query, per_page=100)
+    newest = demo_search.search("", per_page=100)
+    assert [h.id for h in page.hits] == [h.id for h in newest.hits]
+    assert page.sort == "date" and page.note_code == "nothing_searchable"
+    assert page.note == "Nothing searchable in the query; showing the newest posts."
+    assert newest.note is None and newest.note_code is None
+    assert demo_search.search("-双减").note is None  # an exclusion is something to search
+
+
+@pytest.mark.parametrize("query", ["category:快讯", "分类:教育", "author:演示财经", "category:教育 -双减"])
+def test_filter_only_queries_list_newest_first(demo_search, query):
+    page = demo_search.search(query, per_page=100)
+    assert page.total >= 1 and page.sort == "date" and page.note is None
+    dates = [h.date for h in page.hits if h.date]
+    assert dates == sorted(dates, reverse=True)
+    assert demo_search.ids(query) == [h.id for h in page.hits]
+    assert demo_search.search("category:教育 课后服务").sort == "relevance"  # words to rank by
+
+
+def test_feed_tree_counts_every_match_by_folder(demo_search):
+    page = demo_search.search("课后服务", per_page=1)
+    counts = [node.count for node in page.tree]
+    assert counts == sorted(counts, reverse=True)
+    assert sum(node.count for node in page.tree) == page.total
+    everything = demo_search.ids("课后服务")
+    for top in page.tree:
+        assert top.path == top.name and top.count == sum(child.count for child in top.children)
+        for site in top.children:
+            assert site.path == f"{top.name}/{site.name}"
+            for feed in site.children:
+                assert feed.path == f"{site.path}/{feed.name}" and not feed.children
+                filtered = demo_search.search("课后服务", feed=feed.path, per_page=100)
+                assert filtered.total == feed.count and filtered.feed == feed.path
+                assert all(h.feed == feed.path for h in filtered.hits)
+                assert set(demo_search.ids("课后服务", feed=feed.path)) <= set(everything)
+
+
+def test_feed_filter_is_a_folder_prefix(demo_search):
+    education = demo_search.search("", feed="教育", per_page=100)
+    assert education.total == sum(1 for h in demo_search.search("", per_page=100).hits if h.feed.startswith("教育/"))
+    assert [node.path for node in education.tree] == ["教育"]
+    assert demo_search.search("", feed=" /教育/示例日报/ ", per_page=100).feed == "教育/示例日报"
+    assert demo_search.search("", feed="教").total == 0  # a folder, not a string prefix
+    assert demo_search.search("", feed="不存在的来源").total == 0
+    with pytest.raises(QueryError) as info:
+        demo_search.search("", feed="长" * 301)
+    assert info.value.param == "feed"
+
+
+def test_feed_tree_of_no_feeds_is_empty():
+    from indexer.search import feed_tree
+
+    assert feed_tree({}) == ()
+    tree = feed_tree({"金融/新浪财经/头条": 5, "金融/新浪财经/国内": 40, "金融": 2, "游戏/巴哈姆特/GNN 新聞": 15})
+    assert [(n.path, n.count) for n in tree] == [("金融", 47), ("游戏", 15)]
+    assert [(n.name, n.count) for n in tree[0].children[0].children] == [("国内", 40), ("头条", 5)]
+
+
+def _fragments(marked):
+    """The snippet's fragments without their ellipses."""
+    return [piece.strip("…") for piece in marked.text.split(" ") if piece.strip("…")]
+
+
+def _word_ends(ix, text):
+    """Offsets in `text` where jieba (the index's dictionary) ends a word."""
+    ends, at = {0}, 0
+    for word in ix.engine.segmenter.cut(normalize(text)[0]):
+        at += len(word)
+        ends.add(at)
+    return ends
+
+
+def _snippet_index(tmp_path, body, title="测试文章"):
+    write_post(tmp_path / "posts", "a.md", title=title, body=body)
+    indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=1)
+    return indexer.open_index(tmp_path / "ix")
+
+
+def test_snippet_without_punctuation_cuts_between_words(tmp_path):
+    # No punctuation for 120 characters either side: only word boundaries are left.
+    words = "地方政府积极探索建立健全精神文明建设长效机制并且持续推动城乡社区治理体系和治理能力现代化"
+    body = f"<p>{words * 2}学校课后服务{words * 2}</p>"
+    ix = _snippet_index(tmp_path, body)
+    text = ix.get(ix.search("课后服务").hits[0].id).text
+    hit = ix.search("课后服务").hits[0]
+    ends = _word_ends(ix, text)
+    (fragment,) = _fragments(hit.snippet)
+    start = text.index(fragment)
+    assert start in ends and start + len(fragment) in ends, fragment
+    assert hit.snippet.text.startswith("…") and hit.snippet.text.endswith("…")
+    assert "课后服务" in fragment
+
+
+def test_snippet_prefers_clause_ends_to_words(tmp_path):
+    clause = "各地教育部门按照统一部署推进相关工作"
+    body = f"<p>{clause}，{clause}，{clause}，学校课后服务全面开展，{f'{clause}，' * 8}{clause}。</p>"
+    ix = _snippet_index(tmp_path, body)
+    hit = ix.search("课后服务").hits[0]
+    (fragment,) = _fragments(hit.snippet)
+    text = ix.get(hit.id).text
+    start = text.index(fragment)
+    assert text[start - 1] == "，" and text[start + len(fragment)] == "，"
+
+
+def test_snippet_never_opens_inside_a_date(tmp_path):
+    lead = "本报讯经过长时间的筹备与多方协调的这一项重要活动终于正式举行"
+    body = f"<p>{lead}新华社北京2022年8月27日电教育部今天发布关于进一步做好课后服务工作的通知要求各地统筹推进</p>"
+    ix = _snippet_index(tmp_path, body)
+    (fragment,) = _fragments(ix.search("课后服务").hits[0].snippet)
+    assert not fragment[0].isdigit() and fragment[0] not in "年月日"
+    assert not fragment.startswith(("电", "月", "日电"))
+
+
+def test_snippet_skips_the_restated_title(tmp_path):
+    body = (
+        "<p>原标题：两部门合力助“双减”：鼓励科技馆向中小学生开放</p>"
+        "<p>教育部办公厅、中国科协办公厅近日印发通知，利用科普资源助推“双减”工作。</p>"
+    )
+    ix = _snippet_index(tmp_path, body, title="两部门合力助“双减”")
+    plain = ix.search("科普资源").hits[0].snippet.text
+    assert plain.startswith("教育部办公厅")
+    both = ix.search("双减").hits[0].snippet.text
+    assert not both.startswith("原标题") and "助推“双减”工作" in both
+    newest = ix.search("", per_page=1).hits[0].snippet.text  # no match: the lead paragraph
+    assert newest.startswith("教育部办公厅") and "原标题" not in newest
+
+
+def test_lead_snippet_ends_at_a_boundary(tmp_path):
+    sentence = "城市更新行动稳步推进老旧小区改造惠及居民生活品质不断提升" * 8
+    ix = _snippet_index(tmp_path, f"<p>{sentence}</p>")
+    hit = ix.search("", per_page=1).hits[0]
+    text = ix.get(hit.id).text
+    assert hit.snippet.text.endswith("…")
+    body = hit.snippet.text[:-1]
+    assert text.startswith(body) and len(body) in _word_ends(ix, text) and len(body) <= 120

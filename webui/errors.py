@@ -48,6 +48,7 @@ PARAM_MESSAGES = {
     "page": "页码必须是正整数，例如 1、2、3。",
     "per_page": "每页条数必须是 1 到 {max_per_page} 之间的整数。",
     "category": "分类名称太长：最多 {max_category_chars} 个字。",
+    "feed": "来源路径太长：最多 {max_feed_chars} 个字。",
     "from": "起始日期必须是“年-月-日”格式的真实日期，例如 2022-05-31。",
     "to": "结束日期必须是“年-月-日”格式的真实日期，例如 2022-12-31。",
     "sort": "排序方式只能是 relevance（相关度）或 date（最新）。",
@@ -125,6 +126,7 @@ def _param_message(param):
         max_query_chars=cfg["MAX_QUERY_CHARS"],
         max_per_page=cfg["MAX_PER_PAGE"],
         max_category_chars=core_config.MAX_CATEGORY_CHARS,
+        max_feed_chars=core_config.MAX_FEED_CHARS,
     )
 
 

@@ -29,6 +29,14 @@ POST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Categories listed in the sidebar before the rest fold into "more".
 FACETS_SHOWN = 12
 
+# The core's notes about a result set (SearchPage.note_code), in the reader's language;
+# a note not listed here is shown as the core wrote it.
+NOTE_MESSAGES = {
+    "any_term": "没有文章同时包含所有关键词，下面是包含其中任一关键词的文章。",
+    "nothing_searchable": "搜索词里没有可以搜索的文字，下面是最新的文章。",
+    "pinyin": "按拼音显示“{reading}”的结果。",
+}
+
 # Widest and tallest the per-month chart's bars are drawn, in px (= viewBox units when
 # the column has room; a phone shrinks the chart's width, never its height).
 CHART_WIDTH, CHART_HEIGHT = 600, 64
@@ -74,7 +82,7 @@ def index():
         chart=month_chart(result.months, args),
         pager=pagination(result.pages, args),
         top_categories=top_categories,
-        facets_shown=FACETS_SHOWN,
+        note=NOTE_MESSAGES.get(result.note_code, result.note or "").format(reading=result.reading),
     )
 
 
@@ -86,9 +94,9 @@ def article(post_id):
     args = request_search_args(only=("q",))  # the article only uses q, for highlighting
     ix = get_index()
     post = ix.get(post_id)
-    title, paragraphs = post.title, post.paragraphs
+    title, paragraphs = post.display_title, post.paragraphs
     if args.q:  # a query the core cannot parse marks nothing
-        title = marked(ix.highlight(post.title, args.q))
+        title = marked(ix.highlight(post.display_title, args.q))
         paragraphs = [marked(ix.highlight(p, args.q)) for p in paragraphs]
     related = ix.more_like(post.id, limit=int(current_app.config["RELATED_LIMIT"]))
     return render_template(

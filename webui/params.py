@@ -26,6 +26,7 @@ class SearchArgs:
     page: int = 1
     per_page: int = 10
     category: str | None = None
+    feed: str | None = None  # a feed folder path, e.g. 金融/新浪财经
     date_from: date | None = None
     date_to: date | None = None
     sort: str = SORTS[0]
@@ -41,6 +42,7 @@ class SearchArgs:
             "page": self.page,
             "per_page": self.per_page,
             "category": self.category,
+            "feed": self.feed,
             "date_from": self.date_from,
             "date_to": self.date_to,
             "sort": self.sort,
@@ -56,6 +58,7 @@ class SearchArgs:
         args = {
             "q": s.q or None,
             "category": s.category,
+            "feed": s.feed,
             "from": s.date_from.isoformat() if s.date_from else None,
             "to": s.date_to.isoformat() if s.date_to else None,
             "sort": s.sort if s.sort != SORTS[0] else None,
@@ -66,8 +69,8 @@ class SearchArgs:
 
     @property
     def filtered(self):
-        """Whether a category or date filter narrows the search."""
-        return bool(self.category or self.date_from or self.date_to)
+        """Whether a category, feed or date filter narrows the search."""
+        return bool(self.category or self.feed or self.date_from or self.date_to)
 
 
 def parse_search_args(args, *, page_size=10, max_per_page=50):
@@ -82,6 +85,7 @@ def parse_search_args(args, *, page_size=10, max_per_page=50):
         page=args.get("page"),
         per_page=args.get("per_page") or page_size,
         category=args.get("category"),
+        feed=args.get("feed"),
         date_from=args.get("from"),
         date_to=args.get("to"),
         sort=args.get("sort", "").strip() or SORTS[0],
@@ -93,6 +97,7 @@ def parse_search_args(args, *, page_size=10, max_per_page=50):
         page=checked.page,
         per_page=checked.per_page,
         category=checked.category,
+        feed=checked.feed,
         date_from=checked.date_from.date() if checked.date_from else None,
         date_to=checked.date_to.date() if checked.date_to else None,
         sort=checked.sort,

@@ -20,7 +20,7 @@ from whoosh.scoring import BM25F
 from ... import analysis, store
 from ...engine import PHRASE_BOOST, PROXIMITY_SLOP, EngineHit, EngineResult, SearchEngine
 from ...errors import PostNotFoundError
-from ...models import Article, IndexStats, post_id
+from ...models import Article, IndexStats, feed_of, in_feed, post_id
 from ...query import CHAR_FIELDS, WORD_FIELDS
 from .matching import DocSets, term_docs
 from .schema import CHARS_COLUMN_FIELDS
@@ -115,8 +115,8 @@ class WhooshEngine(SearchEngine):
                 EngineHit(_article(searcher.stored_fields(docnum)), round(score, 4), docnum in exact)
                 for docnum, score in ranked[offset : offset + limit]
             )
-            facets, months = _count(match, tables)
-        return EngineResult(total=len(match), hits=hits, facets=facets, months=months)
+            facets, months, feeds = _count(match, tables)
+        return EngineResult(total=len(match), hits=hits, facets=facets, months=months, feeds=feeds)
 
     def ids(self, query):
         with self._searcher() as (searcher, generation, seg):
@@ -137,6 +137,9 @@ class WhooshEngine(SearchEngine):
             match, exact = set(tables["live"]), set()
         if query.category:
             match &= sets.term("category", query.category)
+        if query.feed:
+            feeds = tables["feeds"]
+            match = {d for d in match if in_feed(feeds[d], query.feed)}
         if query.date_from or query.date_to:
             dates = tables["dates"]
             low = _naive_utc(query.date_from) or datetime.min
@@ -213,6 +216,20 @@ class WhooshEngine(SearchEngine):
             results = searcher.more_like(docnum, "content", text=text, top=limit, numterms=12)
             return [EngineHit(_article(hit.fields()), round(float(hit.score), 4), False) for hit in results]
 
+    def related(self, post_id, terms, limit):
+        with self._searcher() as (searcher, _, _):
+            docnum, _ = self._stored(searcher, post_id)
+            parts = [wq.Term(field, t.word, boost=t.weight) for t in terms for field in WORD_FIELDS[None]]
+            if not parts or limit <= 0:
+                return []
+            results = searcher.search(wq.Or(parts), limit=limit, mask={docnum})
+            return [EngineHit(_article(hit.fields()), round(float(hit.score), 4), False) for hit in results]
+
+    def doc_frequencies(self, words):
+        with self._searcher() as (searcher, _, _):
+            reader = searcher.reader()
+            return {w: max(reader.doc_frequency(f, w) for f in WORD_FIELDS[None]) for w in words}
+
     def _stored(self, searcher, post_id):
         docnum = searcher.document_number(id=post_id)
         if docnum is None:
@@ -230,7 +247,7 @@ class WhooshEngine(SearchEngine):
         size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
         with self._searcher() as (searcher, generation, _):
             tables = self._tables(searcher, generation, tz)
-            facets, _ = _count(tables["live"], tables)
+            facets, _, _ = _count(tables["live"], tables)
         last = meta.get("last_reindex")
         return IndexStats(
             index_dir=str(self.index_dir),
@@ -290,7 +307,15 @@ def _build_tables(reader):
     # Newest first; undated posts last, in index order.
     by_date = sorted((d for d in live if dates[d] is not None), key=dates.__getitem__, reverse=True)
     by_date += [d for d in live if dates[d] is None]
-    return {"categories": categories, "dates": dates, "paths": paths, "by_date": by_date, "live": live}
+    feeds = [feed_of(path) if path else None for path in paths]  # a post's feed is its folder
+    return {
+        "categories": categories,
+        "dates": dates,
+        "paths": paths,
+        "feeds": feeds,
+        "by_date": by_date,
+        "live": live,
+    }
 
 
 def _with_months(tables, tz):
@@ -343,16 +368,20 @@ def _top(searcher, scoring, docs, limit):
 
 
 def _count(docs, tables):
-    """Category and month counts over `docs`: ({category: n} largest first, {month: n} in order)."""
-    categories, months = tables["categories"], tables["months"]
-    facets, per_month = {}, {}
+    """Counts over `docs`: ({category: n} largest first, {month: n} in order, {feed path: n})."""
+    categories, months, feeds = tables["categories"], tables["months"], tables["feeds"]
+    facets, per_month, per_feed = {}, {}, {}
     for docnum in docs:
         for name in categories[docnum]:
             facets[name] = facets.get(name, 0) + 1
         month = months[docnum]
         if month:
             per_month[month] = per_month.get(month, 0) + 1
-    return dict(sorted(facets.items(), key=lambda item: (-item[1], item[0]))), dict(sorted(per_month.items()))
+        feed = feeds[docnum]
+        if feed:
+            per_feed[feed] = per_feed.get(feed, 0) + 1
+    facets = dict(sorted(facets.items(), key=lambda item: (-item[1], item[0])))
+    return facets, dict(sorted(per_month.items())), per_feed
 
 
 def _naive_utc(value):
