@@ -156,7 +156,9 @@ class SearchIndex:
             if fallback.total:
                 result, query, wide = fallback, any_term, any_wide
                 note = "any_term"
-        terms = highlight_terms(wide.parsed, self.engine.segmenter)
+        # The reader's own terms and their words; aliases and a pinyin reading only as a whole.
+        extra = {normalize(text)[0] for text in (*expansions, reading or "") if text}
+        terms = sorted({*highlight_terms(query.parsed, self.engine.segmenter), *extra}, key=len, reverse=True)
         cut = self.engine.segmenter.cut
         hits = tuple(_hit(found, terms, cut) for found in result.hits)
         return SearchPage(
