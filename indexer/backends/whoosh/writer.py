@@ -48,6 +48,11 @@ class WhooshWriter(IndexWriter):
         self._full = False
         self._user_dict = None
 
+    @property
+    def location(self):
+        """How reports name the index: its folder."""
+        return str(self.index_dir)
+
     def __enter__(self):
         self._lock.__enter__()
         try:
