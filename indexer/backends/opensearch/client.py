@@ -134,6 +134,8 @@ def call(conn, method, *args, **kwargs):
                 f'Run "reindex --url {conn.url} --index-name {conn.index_name}" first.'
             ) from None
         raise
+    except opensearchpy.ConflictError:
+        raise  # the writer's compare-and-set decides what a conflict means
     except opensearchpy.TransportError as exc:
         if exc.status_code in (502, 503, 504) or error_type(exc) == "search_phase_execution_exception":
             raise BackendUnavailableError(

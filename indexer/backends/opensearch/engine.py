@@ -12,7 +12,8 @@ streams mapping.py indexes:
   ``require_all=False``), each a ``should`` of its clauses; the category
   (keyword ``term``) and inclusive date range (``date_us``) as filters;
   excluded clauses ``must_not`` their *verbatim* query, as in Whoosh;
-- exact tier: every group verbatim.
+- exact tier: every group verbatim (any group when ``require_all`` is off, as in
+  Whoosh's DocSets.groups).
 
 Ranking: the two tiers are two searches over the same scoring query, the
 exact tier first (a ``post_filter`` on the first, a ``must_not`` on the
@@ -144,7 +145,7 @@ class OpenSearchEngine(SearchEngine):
 
     def search(self, query, offset, limit):
         seg = self.segmenter
-        match, exact = _match_query(query, seg), _exact_query(query.parsed, seg)
+        match, exact = _match_query(query, seg), _exact_query(query, seg)
         aggs = {
             "matched": {"filter": {"match_all": {}}},
             "facets": {
@@ -189,7 +190,7 @@ class OpenSearchEngine(SearchEngine):
         match = _match_query(query, seg)
         if query.sort == "date":
             return self._all_ids(match, query, seg)
-        exact = _exact_query(query.parsed, seg)
+        exact = _exact_query(query, seg)
         return self._all_ids(_and(match, exact), query, seg) + self._all_ids(_minus(match, exact), query, seg)
 
     def _all_ids(self, match, query, seg):
@@ -318,11 +319,12 @@ def _match_query(query, seg):
     return {"bool": {"filter": must or [{"match_all": {}}], "must_not": excluded}}
 
 
-def _exact_query(parsed, seg):
-    """Posts where every group is verbatim (or any group, as `_groups` is told)."""
+def _exact_query(query, seg):
+    """Posts where every group is verbatim (any group, with ``require_all=False``, as in Whoosh's DocSets)."""
+    parsed = query.parsed
     if not parsed.groups:
         return {"match_none": {}}
-    return _groups(parsed.groups, True, seg, verbatim_only=True)
+    return _groups(parsed.groups, query.require_all, seg, verbatim_only=True)
 
 
 def _groups(groups, require_all, seg, verbatim_only):
