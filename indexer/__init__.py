@@ -22,6 +22,7 @@ first used.
 import importlib
 
 from .errors import (
+    BackendUnavailableError,
     ConfigError,
     IndexLockedError,
     IndexNotFoundError,
@@ -42,6 +43,7 @@ _LAZY = {"read_post": "ingest", "read_post_at": "ingest", "reindex": "indexing"}
 
 __all__ = [
     "Article",
+    "BackendUnavailableError",
     "ConfigError",
     "Failure",
     "FeedNode",

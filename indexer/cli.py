@@ -10,7 +10,7 @@ from dataclasses import asdict
 import click
 
 from . import config
-from .errors import ConfigError, IndexLockedError, SearchEngineError
+from .errors import BackendUnavailableError, ConfigError, IndexLockedError, SearchEngineError
 from .search import open_index
 from .serialize import page_json
 
@@ -44,6 +44,69 @@ synonyms_option = click.option(
 )
 
 
+def _backend_options(writer=False):
+    """Options that choose the backend and reach an OpenSearch cluster (added to every command)."""
+    env = config.ENV_PREFIX
+    options = [
+        click.option(
+            "--backend",
+            type=click.Choice(["whoosh", "opensearch"]),
+            default=None,
+            envvar=f"{env}_BACKEND",
+            help="whoosh (the index folder, default) or opensearch (default when --url is given).",
+        ),
+        click.option(
+            "--url", default=None, envvar=f"{env}_URL", help="OpenSearch URL(s), comma-separated (env ZHSEARCH_URL)."
+        ),
+        click.option(
+            "--index-name", default=None, envvar=f"{env}_INDEX_NAME", help="OpenSearch index (alias) name [zhsearch]."
+        ),
+        click.option(
+            "--username", default=None, envvar=f"{env}_USERNAME", help="OpenSearch user (env ZHSEARCH_USERNAME)."
+        ),
+        click.option(
+            "--password", default=None, envvar=f"{env}_PASSWORD", help="OpenSearch password (env ZHSEARCH_PASSWORD)."
+        ),
+        click.option(
+            "--no-verify-tls", "no_verify_tls", is_flag=True, help="Do not check the cluster's TLS certificate."
+        ),
+        click.option(
+            "--ca-certs", default=None, envvar=f"{env}_CA_CERTS", help="CA bundle for the cluster's certificate."
+        ),
+    ]
+    if writer:
+        options += [
+            click.option(
+                "--shards",
+                type=click.IntRange(min=1),
+                default=None,
+                help="Primary shards of a new OpenSearch index [1].",
+            ),
+            click.option(
+                "--replicas", type=click.IntRange(min=0), default=None, help="Replicas of a new OpenSearch index [0]."
+            ),
+        ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _location(index_dir, backend, url, index_name, username, password, no_verify_tls, ca_certs, **create):
+    """(location, keyword arguments for open_index/reindex) from the backend options."""
+    if backend == "opensearch" and not url:
+        raise click.UsageError("--backend opensearch needs --url (or ZHSEARCH_URL).")
+    if url and backend != "whoosh":
+        options = {"index_name": index_name, "username": username, "password": password, "ca_certs": ca_certs}
+        if no_verify_tls:
+            options["verify_tls"] = False
+        return url, {"backend": "opensearch", **options, **create}
+    return index_dir, {"backend": backend}
+
+
 class _ExitTwo(click.ClickException):
     exit_code = 2
 
@@ -61,7 +124,8 @@ class _ExitTwo(click.ClickException):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary; failures still go to stderr.")
-def reindex_command(source, index_dir, full, jobs, user_dict, as_json, quiet):
+@_backend_options(writer=True)
+def reindex_command(source, index_dir, full, jobs, user_dict, as_json, quiet, **backend):
     """Index the posts under SOURCE (default: the built-in demo posts, or $ZHSEARCH_SOURCE_DIR).
 
     Incremental: new posts are added, changed ones updated, vanished ones
@@ -71,14 +135,18 @@ def reindex_command(source, index_dir, full, jobs, user_dict, as_json, quiet):
     \b
     Example:
         reindex ~/blog/source/_posts --index index_data
+        reindex ~/blog/source/_posts --url http://127.0.0.1:9200 --shards 3 --replicas 1
     """
     from .indexing import reindex as core_reindex  # the write side, loaded only here
 
     source = source or str(config.DEMO_POSTS_DIR)
     bar = _ProgressBar(enabled=not quiet and not as_json and sys.stderr.isatty())
+    location, options = _location(index_dir, **backend)
     try:
-        report = core_reindex(source, index_dir, full=full, jobs=jobs, user_dict=user_dict, progress=bar.update)
-    except (ConfigError, IndexLockedError) as exc:
+        report = core_reindex(
+            source, location, full=full, jobs=jobs, user_dict=user_dict, progress=bar.update, **options
+        )
+    except (ConfigError, IndexLockedError, BackendUnavailableError) as exc:
         raise _ExitTwo(str(exc)) from None
     finally:
         bar.close()
@@ -119,7 +187,9 @@ main.add_command(reindex_command)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same fields as /api/search).")
 @synonyms_option
 @click.option("--no-expand", is_flag=True, help="Search only the words typed, not their aliases.")
-def search(query, index_dir, tz, limit, page, category, feed, date_from, date_to, sort, as_json, synonyms, no_expand):
+@_backend_options()
+def search(query, index_dir, tz, limit, page, category, feed, date_from, date_to, sort, as_json, synonyms, no_expand,
+           **backend):
     """Search the index and print ranked results with the matches highlighted.
 
     Matches are coloured on a terminal and plain when the output is piped.
@@ -137,8 +207,9 @@ def search(query, index_dir, tz, limit, page, category, feed, date_from, date_to
         "q": "QUERY",
         "feed": "--feed",
     }
+    location, options = _location(index_dir, **backend)
     try:
-        with open_index(index_dir, timezone=tz, synonyms=synonyms) as ix:
+        with open_index(location, timezone=tz, synonyms=synonyms, **options) as ix:
             result = ix.search(
                 query,
                 page=page,
@@ -173,15 +244,17 @@ def search(query, index_dir, tz, limit, page, category, feed, date_from, date_to
 @main.command()
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-def stats(index_dir, as_json):
+@_backend_options()
+def stats(index_dir, as_json, **backend):
     """Show post count, size on disk, last reindex and top categories.
 
     \b
     Example:
         zhsearch stats --index index_data
     """
+    location, options = _location(index_dir, **backend)
     try:
-        with open_index(index_dir) as ix:
+        with open_index(location, **options) as ix:
             info = ix.stats()
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
@@ -264,19 +337,23 @@ def aliases(index_dir, as_json):
     "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar=f"{config.ENV_PREFIX}_PORT"
 )
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Request threads.")
-def serve(index_dir, host, port, threads):
+@_backend_options()
+def serve(index_dir, host, port, threads, **backend):
     """Serve the search page and JSON API with waitress, a production WSGI server.
 
     Every ZHSEARCH_* setting applies as it does under `flask --app webui run`
-    (ZHSEARCH_TIMEZONE, ZHSEARCH_PAGE_SIZE, ...); --index overrides ZHSEARCH_INDEX_DIR.
+    (ZHSEARCH_TIMEZONE, ZHSEARCH_PAGE_SIZE, ...); --index overrides ZHSEARCH_INDEX_DIR,
+    --url and the other OpenSearch options override ZHSEARCH_URL and the rest.
 
     \b
     Example:
         zhsearch serve --index index_data --port 8080
+        zhsearch serve --url http://127.0.0.1:9200 --index-name zhsearch
     """
     from webui import serve as serve_app  # the web layer is optional for library users
 
-    serve_app(index_dir, host=host, port=port, threads=threads)
+    location, options = _location(index_dir, **backend)
+    serve_app(location, host=host, port=port, threads=threads, options=options)
 
 
 def reindex_main():

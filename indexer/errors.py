@@ -6,6 +6,7 @@
      ├── IndexNotFoundError      no index at the given directory
      ├── IndexVersionError       the index was built with other text analysis: rebuild it
      ├── IndexLockedError        another process is updating the index
+     ├── BackendUnavailableError the search cluster does not answer, refuses us, or is red
      ├── ConfigError             a setting or argument is unusable (bad source dir, stale analysis)
      ├── QueryError              a query or search parameter cannot be answered
      ├── PostNotFoundError       no post with the given id
@@ -31,6 +32,10 @@ class IndexLockedError(SearchEngineError):
     def __init__(self, message, pid=None):
         super().__init__(message)
         self.pid = pid
+
+
+class BackendUnavailableError(SearchEngineError):
+    """The search cluster (OpenSearch) cannot be reached, refused the credentials, or cannot answer."""
 
 
 class ConfigError(SearchEngineError):

@@ -40,7 +40,7 @@ from .sources import check_source_dir, find_posts
 MIN_POSTS_FOR_WORKERS = 64
 
 
-def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, progress=None, backend=None):
+def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, progress=None, backend=None, **options):
     """Bring the index in `index_dir` up to date with the posts under `source_dir`.
 
     Incremental unless `full` (or there is no index yet): new posts are added,
@@ -52,22 +52,22 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
     :param user_dict: a jieba user dictionary file. A full rebuild without one
         keeps the dictionary the index was built with; changing it needs `full=True`.
     :param progress: called as ``progress(done, total)`` while posts are processed.
+    :param backend: "whoosh" (a folder) or "opensearch" (`index_dir` is then a cluster's
+        URL); by default, opensearch for a URL. Options for OpenSearch (``index_name``,
+        ``username``, ``password``, ``verify_tls``, ``ca_certs``, ``shards``, ``replicas``):
+        see indexer/backends/__init__.py.
     :raises ConfigError: bad source folder, or the index needs a full rebuild.
     :raises IndexLockedError: another process is updating this index.
+    :raises BackendUnavailableError: the OpenSearch cluster cannot be reached or used.
     """
     started = time.monotonic()
     root = check_source_dir(source_dir)
-    index_dir = Path(index_dir)
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise ConfigError(f"jobs must be 1 or more, not {jobs}.")
     if user_dict is not None and not Path(user_dict).is_file():
         raise ConfigError(f"User dictionary '{user_dict}' does not exist.")
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"Cannot create index folder '{index_dir}': {exc.strerror}.") from None
-    with open_writer(index_dir, backend) as writer:
+    with open_writer(index_dir, backend, **options) as writer:
         meta = writer.live_meta()
         full = full or meta is None
         kept_dict = None
@@ -76,7 +76,7 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
         if full:
             indexed, sources = {}, find_posts(root)
         else:
-            _check_incremental(index_dir, root, meta, user_dict or kept_dict)
+            _check_incremental(writer.location, root, meta, user_dict or kept_dict)
             indexed, sources = writer.signatures(), find_posts(root)
             if not sources and indexed:
                 raise ConfigError(
@@ -121,7 +121,7 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
             templates=sum(len(t.templates) for t in templates.values()),
             seconds=time.monotonic() - started,
             full=full,
-            index_dir=str(index_dir),
+            index_dir=writer.location,
             source_dir=str(root),
             generation=writer.generation,
             warnings=tuple(outcome.warnings),
@@ -130,16 +130,16 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
         )
 
 
-def _check_incremental(index_dir, root, meta, user_dict):
+def _check_incremental(location, root, meta, user_dict):
     fingerprint = analysis.segmenter(user_dict).fingerprint
     if meta.get("fingerprint") != fingerprint:
         raise ConfigError(
-            f"The index in '{index_dir}' was built with different text analysis "
+            f"The index in '{location}' was built with different text analysis "
             f'({meta.get("fingerprint")}, now {fingerprint}). Run "reindex --full" to rebuild it.'
         )
     if meta.get("source_dir") and meta["source_dir"] != str(root):
         raise ConfigError(
-            f"The index in '{index_dir}' holds posts from '{meta['source_dir']}', not '{root}'. "
+            f"The index in '{location}' holds posts from '{meta['source_dir']}', not '{root}'. "
             'Run "reindex --full" to index the new folder instead.'
         )
 

@@ -45,16 +45,21 @@ NOTES = {
 FILTER_FIELDS = ("category", "author")
 
 
-def open_index(location, *, backend=None, timezone=None, synonyms=None):
-    """Open the index at `location` (an index folder) for searching.
+def open_index(location, *, backend=None, timezone=None, synonyms=None, **options):
+    """Open the index at `location` (an index folder, or an OpenSearch URL) for searching.
 
-    :param backend: "whoosh" (the default).
+    :param backend: "whoosh" (a folder) or "opensearch"; by default opensearch when
+        `location` starts with http:// or https:// (several URLs: comma-separated).
+    :param options: for OpenSearch: ``index_name`` (default "zhsearch"), ``username``,
+        ``password``, ``verify_tls`` (default True), ``ca_certs``.
     :param timezone: the display time zone (an IANA name or tzinfo; default
         config.TIMEZONE): date filters are read and months counted in it.
+    :param synonyms: a synonym file (Solr format) searched besides the shipped list.
     :raises IndexNotFoundError: when there is none; the message says to run reindex.
     :raises IndexVersionError: when it was built with other text analysis.
+    :raises BackendUnavailableError: when the cluster cannot be reached or answer.
     """
-    return SearchIndex(location, backend=backend, timezone=timezone, synonyms=synonyms)
+    return SearchIndex(location, backend=backend, timezone=timezone, synonyms=synonyms, **options)
 
 
 class SearchIndex:
@@ -63,11 +68,11 @@ class SearchIndex:
     A context manager: ``with open_index(d) as ix: ...`` closes it.
     """
 
-    def __init__(self, location, *, backend=None, timezone=None, synonyms=None):
+    def __init__(self, location, *, backend=None, timezone=None, synonyms=None, **options):
         self.location = location
         self.index_dir = Path(location)
         self.tz = resolve_timezone(timezone)
-        self.engine = open_engine(location, backend)
+        self.engine = open_engine(location, backend, **options)
         self.synonym_files = SynonymFiles([DEFAULT_SYNONYMS, *([synonyms] if synonyms else [])])
         self._learnt = LearntAliases()
         self._pinyin = PinyinTables()

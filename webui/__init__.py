@@ -64,6 +64,16 @@ def create_app(test_config=None, *, settings=None):
         # IANA time zone in which post dates are shown, from/to dates are read and
         # months are counted: the archives are Chinese news, so Beijing time.
         TIMEZONE=_core_config.TIMEZONE,
+        # OpenSearch: the cluster's URL(s) (set: search it instead of INDEX_DIR), the index
+        # (alias) name, login and TLS checks; see indexer/backends/__init__.py.
+        URL=None,
+        INDEX_NAME=None,
+        USERNAME=None,
+        PASSWORD=None,
+        VERIFY_TLS=True,
+        CA_CERTS=None,
+        # "whoosh" or "opensearch"; None: opensearch when URL is set.
+        BACKEND=None,
     )
     if test_config is None:
         app.config.from_prefixed_env(_core_config.ENV_PREFIX)
@@ -91,27 +101,36 @@ def create_app(test_config=None, *, settings=None):
     return app
 
 
-def make_server(index_dir, host="127.0.0.1", port=8000, threads=4):
+def make_server(index_dir, host="127.0.0.1", port=8000, threads=4, options=None):
     """Create (but do not start) a waitress server for an index.
 
     The app reads every ``ZHSEARCH_*`` setting from the environment, as under
-    ``flask --app webui run``; `index_dir` overrides ``ZHSEARCH_INDEX_DIR``.
+    ``flask --app webui run``; `index_dir` overrides ``ZHSEARCH_INDEX_DIR``; an
+    OpenSearch URL there (or ``options`` with ``backend="opensearch"``) serves that
+    cluster's index, ``options`` giving index_name, username, password, verify_tls, ca_certs.
 
     :return: a waitress server; call ``.run()`` to serve and ``.close()`` to stop.
         ``.effective_port`` is the bound port (useful with ``port=0``).
     """
     import waitress
 
-    app = create_app(settings={"INDEX_DIR": str(index_dir)})
+    settings = {"INDEX_DIR": str(index_dir)}
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    if options.get("backend") == "opensearch" or str(index_dir).startswith(("http://", "https://")):
+        settings = {"URL": str(index_dir), "BACKEND": "opensearch"}
+        settings.update({k.upper(): v for k, v in options.items() if k != "backend"})
+    elif options.get("backend"):
+        settings["BACKEND"] = options["backend"]
+    app = create_app(settings=settings)
     return waitress.create_server(app, host=host, port=port, threads=threads)
 
 
-def serve(index_dir, host="127.0.0.1", port=8000, threads=4):
+def serve(index_dir, host="127.0.0.1", port=8000, threads=4, options=None):
     """Serve the web UI for an index with waitress until interrupted (Ctrl+C).
 
     Prints one line with the address; a missing index is not fatal (pages answer 503).
     """
-    server = make_server(index_dir, host=host, port=port, threads=threads)
+    server = make_server(index_dir, host=host, port=port, threads=threads, options=options)
     print(f"Serving zhsearch on http://{host}:{server.effective_port} (index: {index_dir}); Ctrl+C stops.", flush=True)
     try:
         server.run()

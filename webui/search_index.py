@@ -1,9 +1,11 @@
 """Open the search index once per app and hand it to views.
 
-``init_app`` opens ``INDEX_DIR`` (in the display zone ``TIMEZONE``) at startup and keeps
-the :class:`indexer.SearchIndex` in ``app.extensions["search"]``. A missing index is not fatal: the app starts, every
-search answers 503 with the core's "run reindex" message, and the next request after a
-reindex opens the index and carries on (no restart needed).
+``init_app`` opens ``INDEX_DIR``, or the OpenSearch index at ``URL`` (with
+``INDEX_NAME``, ``USERNAME``, ``PASSWORD``, ``VERIFY_TLS``, ``CA_CERTS``), in the
+display zone ``TIMEZONE``, at startup and keeps the :class:`indexer.SearchIndex` in
+``app.extensions["search"]``. A missing index or an unreachable cluster is not fatal:
+the app starts, every search answers 503 with the core's message, and the next
+request after a reindex opens the index and carries on (no restart needed).
 """
 
 import threading
@@ -20,7 +22,7 @@ def init_app(app):
     """Open ``app.config["INDEX_DIR"]`` and store it in ``app.extensions["search"]``."""
     try:
         app.extensions["search"] = _open(app)
-    except (indexer.IndexNotFoundError, indexer.IndexVersionError) as e:
+    except (indexer.IndexNotFoundError, indexer.IndexVersionError, indexer.BackendUnavailableError) as e:
         app.logger.warning("%s", e)
         app.extensions["search"] = None
 
@@ -42,8 +44,22 @@ def get_index():
 
 
 def _open(app):
+    """Open ``URL`` (OpenSearch, when set) or ``INDEX_DIR``, with the OpenSearch settings if any."""
+    config = app.config
+    if config.get("URL") and config.get("BACKEND") != "whoosh":
+        options = {
+            "index_name": config.get("INDEX_NAME"),
+            "username": config.get("USERNAME"),
+            "password": config.get("PASSWORD"),
+            "ca_certs": config.get("CA_CERTS"),
+        }
+        if config.get("VERIFY_TLS") is False:
+            options["verify_tls"] = False
+        return indexer.open_index(
+            config["URL"], backend="opensearch", timezone=config["TIMEZONE"], synonyms=config.get("SYNONYMS"), **options
+        )
     return indexer.open_index(
-        app.config["INDEX_DIR"], timezone=app.config["TIMEZONE"], synonyms=app.config.get("SYNONYMS")
+        config["INDEX_DIR"], backend=config.get("BACKEND"), timezone=config["TIMEZONE"], synonyms=config.get("SYNONYMS")
     )
 
 

@@ -49,6 +49,11 @@ class WhooshWriter(IndexWriter):
         self._user_dict = None
         self._blobs = {}
 
+    @property
+    def location(self):
+        """How reports name the index: its folder."""
+        return str(self.index_dir)
+
     def __enter__(self):
         self._lock.__enter__()
         try:
