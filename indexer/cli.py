@@ -188,8 +188,9 @@ main.add_command(reindex_command)
 @synonyms_option
 @click.option("--no-expand", is_flag=True, help="Search only the words typed, not their aliases.")
 @_backend_options()
-def search(query, index_dir, tz, limit, page, category, feed, date_from, date_to, sort, as_json, synonyms, no_expand,
-           **backend):
+def search(
+    query, index_dir, tz, limit, page, category, feed, date_from, date_to, sort, as_json, synonyms, no_expand, **backend
+):
     """Search the index and print ranked results with the matches highlighted.
 
     Matches are coloured on a terminal and plain when the output is piped.

@@ -154,6 +154,7 @@ class OpenSearchEngine(SearchEngine):
             "facets": {
                 "terms": {"field": "category", "size": MAX_FACETS, "order": [{"_count": "desc"}, {"_key": "asc"}]}
             },
+            "feeds": {"terms": {"field": "feed", "size": MAX_FACETS}},
             "months": {
                 "date_histogram": {
                     "field": "date",
@@ -186,7 +187,10 @@ class OpenSearchEngine(SearchEngine):
         facets = {b["key"]: b["doc_count"] for b in aggregations["facets"]["buckets"]}
         facets = dict(sorted(facets.items(), key=lambda item: (-item[1], item[0])))
         months = dict(sorted((b["key_as_string"], b["doc_count"]) for b in aggregations["months"]["buckets"]))
-        return EngineResult(total=aggregations["matched"]["doc_count"], hits=tuple(hits), facets=facets, months=months)
+        feeds = {b["key"]: b["doc_count"] for b in aggregations["feeds"]["buckets"]}
+        return EngineResult(
+            total=aggregations["matched"]["doc_count"], hits=tuple(hits), facets=facets, months=months, feeds=feeds
+        )
 
     def ids(self, query):
         seg = self.segmenter
@@ -309,6 +313,9 @@ def _match_query(query, seg):
     must = [_groups(parsed.groups, query.require_all, seg, verbatim_only=False)] if parsed.groups else []
     if query.category:
         must.append({"term": {"category": query.category}})
+    if query.feed:  # the folder itself or any below it (models.in_feed)
+        feed = [{"term": {"feed": query.feed}}, {"prefix": {"feed": query.feed + "/"}}]
+        must.append({"bool": {"should": feed, "minimum_should_match": 1}})
     if query.date_from or query.date_to:
         bounds = {}
         if query.date_from:

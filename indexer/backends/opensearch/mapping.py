@@ -79,6 +79,7 @@ MAPPINGS = {
         "meta_c": _TOKENS,  # categories, tags and author, as one text (as in Whoosh)
         "author_c": _TOKENS,
         "category": {"type": "keyword"},
+        "feed": {"type": "keyword"},  # the post's folder, category/site/feed (filter and tree)
         "date": {"type": "date"},
         "date_us": {"type": "long"},
         "post": {"type": "object", "enabled": False},
@@ -148,6 +149,7 @@ def document(analysed):
         "content": words_text(analysed.content_words),
         **{field: chars_text(chars) for field, chars in analysed.chars.items()},
         "category": category_terms(post.categories),
+        "feed": post.feed,
         "post": {
             "title": post.title,
             "body": post.text,
