@@ -154,6 +154,7 @@ def _queries(ix, seed, count):
     seg = ix.engine.segmenter
     categories = sorted({c for p in posts for c in p.categories})
     authors = sorted({p.author for p in posts if p.author})
+    feeds = sorted({p.feed for p in posts if p.feed})
 
     def substring(text, low=2, high=6):
         text = text.replace("\n", "")
@@ -183,6 +184,7 @@ def _queries(ix, seed, count):
         lambda: (word(), {"date_from": "2023-01-01", "date_to": f"2024-{rng.randint(1, 12):02d}-15"}),
         lambda: (word(), {"sort": "date"}),
         lambda: ("", {"date_from": f"202{rng.randint(0, 4)}-0{rng.randint(1, 9)}-01"}),
+        lambda: (word(), {"feed": "/".join(rng.choice(feeds).split("/")[: rng.randint(1, 3)])} if feeds else {}),
     ]
     return [rng.choice(kinds)() for _ in range(count)]
 
@@ -199,6 +201,8 @@ def _compare(whoosh, ours, queries):
             continue
         if a.facets != b.facets or list(a.facets) != list(b.facets) or a.months != b.months:
             failures.append((label, "facets/months"))
+        if a.tree != b.tree:
+            failures.append((label, "feed tree"))
         if {h.id for h in a.hits if h.exact} != {h.id for h in b.hits if h.exact}:
             failures.append((label, "exact tier"))
         if [h.exact for h in b.hits] != sorted((h.exact for h in b.hits), reverse=True) and b.sort == "relevance":
@@ -253,6 +257,8 @@ def test_ids_and_single_posts_equal_whoosh(demo_search, os_demo):
     assert os_demo.get(some) == demo_search.get(some)
     assert os_demo.more_like(some, 3)
     assert os_demo.suggest(os_demo.get(some).title[:2])
+    assert os_demo.boilerplate() == demo_search.boilerplate()  # kept with the index on both backends
+    assert os_demo.aliases() == demo_search.aliases()
     stats = os_demo.stats()
     assert stats.posts == demo_search.stats().posts and stats.top_categories == demo_search.stats().top_categories
     with pytest.raises(indexer.PostNotFoundError):
@@ -436,3 +442,23 @@ def test_web_app_answers_503_when_the_cluster_is_down():
     client = webui.create_app({"TESTING": True, "URL": "http://127.0.0.1:9"}).test_client()
     response = client.get("/api/search?q=教育")
     assert response.status_code == 503 and "Cannot reach OpenSearch" in response.get_json()["error"]
+
+
+def test_learnt_boilerplate_is_kept_and_stripped_as_in_whoosh(os_url, raw, tmp_path):
+    from made_up_feeds import TEMPLATE_MARKERS, write_feeds
+
+    write_feeds(tmp_path / "posts")
+    name = unique("feeds")
+    try:
+        indexer.reindex(tmp_path / "posts", os_url, index_name=name, jobs=2)
+        indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=2)
+        ours, whoosh = indexer.open_index(os_url, index_name=name), indexer.open_index(tmp_path / "ix")
+        assert ours.boilerplate() == whoosh.boilerplate() and any(t.templates for t in ours.boilerplate())
+        texts = {h.id: ours.get(h.id) for h in ours.search("", per_page=100).hits}
+        assert {i: a.text for i, a in texts.items()} == {
+            h.id: whoosh.get(h.id).text for h in whoosh.search("", per_page=100).hits
+        }
+        for article in texts.values():
+            assert not any(marker in article.text for marker in TEMPLATE_MARKERS[article.feed]), article.path
+    finally:
+        raw.indices.delete(index=f"{name}*")
