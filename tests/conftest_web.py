@@ -6,7 +6,9 @@ Test modules also import the helpers below directly, which happens before pytest
 this module as a plugin; it has no asserts to rewrite, so: PYTEST_DONT_REWRITE.
 """
 
+import os
 import threading
+import uuid
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,10 +29,28 @@ def web_index_dir(tmp_path_factory):
     return index_dir
 
 
+@pytest.fixture(scope="session", params=["whoosh", pytest.param("opensearch", marks=pytest.mark.opensearch)])
+def web_backend(request, web_index_dir):
+    """App settings of a demo index on each backend: the pages and API must behave the same on both."""
+    if request.param == "whoosh":
+        yield {"INDEX_DIR": str(web_index_dir)}
+        return
+    url = os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
+    name = f"zhs-web-{uuid.uuid4().hex[:8]}"
+    try:
+        indexer.reindex(config.DEMO_POSTS_DIR, url, index_name=name)
+    except indexer.SearchEngineError as exc:
+        pytest.skip(f"no OpenSearch node at {url}: {exc}")
+    yield {"URL": url, "INDEX_NAME": name}
+    from indexer.backends.opensearch import client as osc
+
+    osc.client(osc.Connection.of(url)).indices.delete(index=f"{name}*")
+
+
 @pytest.fixture(scope="session")
-def web_app(web_index_dir):
+def web_app(web_backend):
     """The web app over the demo index (session-wide: the app keeps no per-request state)."""
-    return webui.create_app({"TESTING": True, "INDEX_DIR": str(web_index_dir)})
+    return webui.create_app({"TESTING": True, **web_backend})
 
 
 @pytest.fixture
@@ -63,9 +83,13 @@ def query_of(href):
 
 
 @contextmanager
-def live_server(index_dir):
-    """Serve ``index_dir`` with waitress on a free loopback port; yield the base URL."""
-    server = webui.make_server(index_dir, host="127.0.0.1", port=0, threads=4)
+def live_server(index_dir, settings=None):
+    """Serve ``index_dir`` (or the OpenSearch index `settings` name) on a free loopback port; yield the base URL."""
+    if settings and settings.get("URL"):
+        options = {"backend": "opensearch", "index_name": settings["INDEX_NAME"]}
+        server = webui.make_server(settings["URL"], host="127.0.0.1", port=0, threads=4, options=options)
+    else:
+        server = webui.make_server(index_dir, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="zhsearch-test-server", daemon=True)
     thread.start()
     try:

@@ -45,8 +45,8 @@ TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
-def base_url(web_index_dir):
-    with live_server(web_index_dir) as url:
+def base_url(web_index_dir, web_backend):
+    with live_server(web_index_dir, settings=web_backend) as url:
         yield url
 
 

@@ -166,6 +166,8 @@ class OpenSearchEngine(SearchEngine):
             },
         }
         size = max(0, min(limit, MAX_RESULT_WINDOW - offset))
+        if not size:  # a page past the end (or past the result window): counts only
+            offset = 0
         if query.sort == "date":
             body = _body(match, offset, size, query, seg, name_exact=exact)
             body["aggs"] = aggs
