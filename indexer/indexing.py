@@ -31,7 +31,9 @@ from .sources import check_source_dir, find_posts
 MIN_POSTS_FOR_WORKERS = 64
 
 
-def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, progress=None, backend=None):
+def reindex(
+    source_dir, index_dir, *, full=False, jobs=None, user_dict=None, progress=None, backend=None, allow_empty=False
+):
     """Bring the index in `index_dir` up to date with the posts under `source_dir`.
 
     Incremental unless `full` (or there is no index yet): new posts are added,
@@ -43,6 +45,8 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
     :param user_dict: a jieba user dictionary file. A full rebuild without one
         keeps the dictionary the index was built with; changing it needs `full=True`.
     :param progress: called as ``progress(done, total)`` while posts are processed.
+    :param allow_empty: let a source without posts (or whose posts all fail)
+        empty an index that has posts; refused otherwise.
     :raises ConfigError: bad source folder, or the index needs a full rebuild.
     :raises IndexLockedError: another process is updating this index.
     """
@@ -66,19 +70,20 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
             kept_dict = writer.live_user_dict()
         if full:
             indexed, sources = {}, find_posts(root)
+            if not sources and not allow_empty:
+                _refuse_to_empty(writer, root)
         else:
             _check_incremental(index_dir, root, meta, user_dict or kept_dict)
             indexed, sources = writer.signatures(), find_posts(root)
-            if not sources and indexed:
-                raise ConfigError(
-                    f"Source folder '{root}' holds no posts, but the index has {len(indexed)}. "
-                    'Refusing to delete them all; run "reindex --full" if that is what you want.'
-                )
+            if not sources and indexed and not allow_empty:
+                _refuse_to_empty(writer, root, len(indexed))
         writer.begin(full, (user_dict or kept_dict) if full else None)
         seen = {s.relpath for s in sources}
         todo = [s for s in sources if indexed.get(s.relpath) != s.signature]
         vanished = [path for path in indexed if path not in seen]
         outcome, tokens = _write(writer, todo, jobs, progress)
+        if full and todo and not outcome.indexed and not allow_empty:
+            _refuse_to_empty(writer, root, failed=outcome.failed)
         replaced = [path for path in outcome.indexed if path in indexed]
         now = datetime.now(timezone.utc).isoformat()
         new_meta = {"last_reindex": now, "source_dir": str(root)}
@@ -100,6 +105,21 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
             user_dict=str(writer.user_dict) if writer.user_dict else None,
             user_dict_kept=full and user_dict is None and kept_dict is not None,
         )
+
+
+def _refuse_to_empty(writer, root, live=None, failed=()):
+    """Raise ConfigError if the live index has posts: a run would leave it with none."""
+    live = len(writer.signatures()) if live is None else live
+    if not live:
+        return
+    if failed:
+        why = f"none of the {len(failed)} posts could be read (the first: {failed[0].path}: {failed[0].reason})"
+    else:
+        why = "it holds no posts"
+    raise ConfigError(
+        f"Source folder '{root}': {why}, but the index has {live}. Refusing to replace them with an "
+        'empty index; run "reindex --allow-empty" if that is what you want.'
+    )
 
 
 def _check_incremental(index_dir, root, meta, user_dict):

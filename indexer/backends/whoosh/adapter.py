@@ -60,6 +60,8 @@ def commit_with_segments(writer, segments, mergetype):
 
 def posting_blocks(leaf, field, text):
     """Yield the document ids of a term in one segment, a block (list) at a time; nothing if absent."""
+    if not hasattr(leaf, "_terms"):  # an index of no segments reads through an EmptyReader
+        return
     try:
         matcher = leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
     except TermNotFound:

@@ -1,0 +1,164 @@
+"""Reliability under faults: failing batches, empty and damaged indexes, full disks, killed parents.
+
+The crash and disk-full cases run `reindex` in a child process, as a user would.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from fixture_posts import write_post
+
+import indexer
+from indexer import indexing
+from indexer.store import current_generation
+
+BIN = Path(sys.executable).parent
+
+
+def run_cli(*args, timeout=300):
+    """Run a console script of this venv (`reindex`, `zhsearch`); return the CompletedProcess."""
+    return subprocess.run(
+        [str(BIN / args[0]), *map(str, args[1:])], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def write_binary(folder, name):
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(2000) + b"\x00")
+    return path
+
+
+def write_good(root, count, folder="a"):
+    for i in range(count):
+        write_post(root, f"{folder}/{i:03d}.md", title=f"第{i}篇 课后服务", body=f"<p>第{i}篇正文，编号{i}。</p>")
+
+
+# ── 1. a share of posts that all fail ───────────────────────────────────────
+
+
+def test_cli_batch_with_a_share_of_only_failures(tmp_path):
+    root = tmp_path / "posts"
+    write_good(root, 200)
+    for i in range(4):
+        write_binary(root / "zzz", f"{i}.md")
+    result = run_cli("reindex", root, "--index", tmp_path / "index", "--jobs", 2)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(line.split(":")[1].strip() for line in result.stderr.splitlines()) == [
+        f"zzz/{i}.md" for i in range(4)
+    ]
+    assert "200 added" in result.stdout and "4 failed" in result.stdout
+    assert indexer.open_index(tmp_path / "index").doc_count == 200
+
+
+def _slowed(slow):
+    """An _analyse that sleeps on good posts or on bad ones, to force which worker finishes first."""
+    real = indexing._analyse
+
+    def analyse(source, seg):
+        bad = "zzz" in source.relpath or source.relpath.endswith("-bad.md")
+        if slow == ("bad" if bad else "good"):
+            threading.Event().wait(0.05)
+        return real(source, seg)
+
+    return analyse
+
+
+@pytest.mark.parametrize("slow", [None, "good", "bad"])
+@pytest.mark.parametrize("layout", ["folders", "interleaved"])
+@pytest.mark.parametrize("full", [False, True])
+def test_share_of_only_failures_in_every_order(tmp_path, monkeypatch, slow, layout, full):
+    # Round-robin shares (posts i::jobs) isolate the bad posts when they are every other one;
+    # shares by folder isolate them when they have a folder of their own. Both layouts are tried.
+    monkeypatch.setattr(indexing, "MIN_POSTS_FOR_WORKERS", 2)
+    monkeypatch.setattr(indexing, "_analyse", _slowed(slow))  # forked workers inherit it
+    assert threading.active_count() == 1  # so the pool forks
+    root = tmp_path / "posts"
+    if layout == "folders":
+        write_good(root, 4)
+        for i in range(4):
+            write_binary(root / "zzz", f"{i}.md")
+    else:
+        for i in range(4):
+            write_post(root, f"f/{2 * i:03d}-good.md", title=f"第{i}篇", body="<p>正文。</p>")
+            write_binary(root / "f", f"{2 * i + 1:03d}-bad.md")
+    if full:
+        indexer.reindex(root, tmp_path / "index", jobs=1)
+    report = indexer.reindex(root, tmp_path / "index", jobs=2, full=full)
+    assert len(report.failed) == 4
+    ix = indexer.open_index(tmp_path / "index")
+    assert ix.doc_count == 4 and ix.search("正文").total == 4
+
+
+def test_source_folder_vanishing_during_a_full_rebuild(tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "posts"
+    write_good(root, 100)
+    indexer.reindex(root, tmp_path / "index", jobs=1)
+    monkeypatch.setattr(indexing, "MIN_POSTS_FOR_WORKERS", 2)
+    real_find = indexing.find_posts
+
+    def find_then_vanish(source):
+        found = real_find(source)
+        shutil.rmtree(root)
+        return found
+
+    monkeypatch.setattr(indexing, "find_posts", find_then_vanish)
+    with pytest.raises(indexer.ConfigError, match=r"none of the 100 posts could be read.*--allow-empty"):
+        indexer.reindex(root, tmp_path / "index", jobs=2, full=True)
+    # The live index is kept.
+    assert indexer.open_index(tmp_path / "index").doc_count == 100
+
+
+# ── 2. an index of no posts ─────────────────────────────────────────────────
+
+
+def test_empty_index_answers(tmp_path):
+    (tmp_path / "empty").mkdir()
+    report = indexer.reindex(tmp_path / "empty", tmp_path / "index", jobs=1)
+    assert report.added == 0
+    ix = indexer.open_index(tmp_path / "index")
+    for q in ("课后服务", "", "title:双减 OR 芯片 -广告"):
+        page = ix.search(q)
+        assert (page.total, page.hits, page.facets, page.months) == (0, (), {}, {})
+    assert ix.ids("课后") == []
+    assert ix.suggest("课") == []
+    assert ix.stats().posts == 0 and ix.stats().top_categories == ()
+    assert ix.doc_count == 0
+    result = run_cli("zhsearch", "search", "课后", "--index", tmp_path / "index")
+    assert result.returncode == 0 and result.stdout.startswith("0 results"), result.stderr
+    result = run_cli("zhsearch", "stats", "--index", tmp_path / "index")
+    assert result.returncode == 0 and "Posts:        0" in result.stdout, result.stderr
+
+
+def test_empty_index_pages_answer(tmp_path):
+    from webui import create_app
+
+    (tmp_path / "empty").mkdir()
+    indexer.reindex(tmp_path / "empty", tmp_path / "index", jobs=1)
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")}).test_client()
+    assert client.get("/healthz").json == {"ok": True, "generation": 1, "posts": 0}
+    assert client.get("/api/search?q=课后").json["total"] == 0
+    assert client.get("/?q=课后").status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.get("/api/suggest?q=课").status_code == 200
+
+
+def test_full_rebuild_from_an_empty_source_keeps_the_index_unless_allowed(tmp_path):
+    root = tmp_path / "posts"
+    write_good(root, 3)
+    indexer.reindex(root, tmp_path / "index", jobs=1)
+    (tmp_path / "empty").mkdir()
+    result = run_cli("reindex", tmp_path / "empty", "--index", tmp_path / "index", "--full")
+    assert result.returncode == 2
+    assert "holds no posts, but the index" in result.stderr and "--allow-empty" in result.stderr
+    assert indexer.open_index(tmp_path / "index").doc_count == 3
+    result = run_cli("reindex", tmp_path / "empty", "--index", tmp_path / "index", "--full", "--allow-empty")
+    assert result.returncode == 0, result.stderr
+    assert indexer.open_index(tmp_path / "index").search("课后").total == 0
