@@ -23,6 +23,8 @@ import importlib
 
 from .errors import (
     ConfigError,
+    DiskFullError,
+    IndexCorruptError,
     IndexLockedError,
     IndexNotFoundError,
     IndexVersionError,
@@ -43,8 +45,10 @@ _LAZY = {"read_post": "ingest", "read_post_at": "ingest", "reindex": "indexing"}
 __all__ = [
     "Article",
     "ConfigError",
+    "DiskFullError",
     "Failure",
     "Hit",
+    "IndexCorruptError",
     "IndexLockedError",
     "IndexNotFoundError",
     "IndexStats",

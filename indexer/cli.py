@@ -10,7 +10,7 @@ from dataclasses import asdict
 import click
 
 from . import config
-from .errors import ConfigError, IndexLockedError, SearchEngineError
+from .errors import SearchEngineError
 from .search import open_index
 from .serialize import page_json
 
@@ -72,7 +72,7 @@ def reindex_command(source, index_dir, full, jobs, user_dict, allow_empty, as_js
         report = core_reindex(
             source, index_dir, full=full, jobs=jobs, user_dict=user_dict, progress=bar.update, allow_empty=allow_empty
         )
-    except (ConfigError, IndexLockedError) as exc:
+    except SearchEngineError as exc:  # bad source or settings, busy, disk full, damaged index
         raise _ExitTwo(str(exc)) from None
     finally:
         bar.close()

@@ -154,8 +154,13 @@ class IndexWriter(ABC):
         """Map path -> signature for every indexed post."""
 
     @abstractmethod
-    def begin(self, full, user_dict=None):
-        """Start a batch; `full` writes a new generation (with `user_dict`, kept beside it)."""
+    def begin(self, full, user_dict=None, source_bytes=0):
+        """Start a batch; `full` writes a new generation (with `user_dict`, kept beside it).
+
+        :param source_bytes: size of the post files a full batch will index; a
+            backend that stores the index locally checks it has room for it.
+        :raises DiskFullError: there is clearly not room for the batch.
+        """
 
     @abstractmethod
     def part_spec(self):

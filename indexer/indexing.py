@@ -77,7 +77,7 @@ def reindex(
             indexed, sources = writer.signatures(), find_posts(root)
             if not sources and indexed and not allow_empty:
                 _refuse_to_empty(writer, root, len(indexed))
-        writer.begin(full, (user_dict or kept_dict) if full else None)
+        writer.begin(full, (user_dict or kept_dict) if full else None, sum(s.size for s in sources) if full else 0)
         seen = {s.relpath for s in sources}
         todo = [s for s in sources if indexed.get(s.relpath) != s.signature]
         vanished = [path for path in indexed if path not in seen]

@@ -162,3 +162,136 @@ def test_full_rebuild_from_an_empty_source_keeps_the_index_unless_allowed(tmp_pa
     result = run_cli("reindex", tmp_path / "empty", "--index", tmp_path / "index", "--full", "--allow-empty")
     assert result.returncode == 0, result.stderr
     assert indexer.open_index(tmp_path / "index").search("课后").total == 0
+
+
+# ── 3. a full disk ──────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB tmpfs (root only), so that writes fail with ENOSPC as on a full disk."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(disk, leave):
+    """Fill `disk` with a file until only `leave` bytes are free; return the file."""
+    import shutil
+
+    filler = disk / "filler"
+    free = shutil.disk_usage(disk).free + (filler.stat().st_size if filler.exists() else 0)
+    with open(filler, "wb") as f:
+        f.truncate(0)
+        f.write(b"\0" * max(0, free - leave))
+    return filler
+
+
+def index_files(index_dir):
+    return sorted(str(p.relative_to(index_dir)) for p in Path(index_dir).rglob("*") if p.name != ".writer.lock")
+
+
+def test_disk_full_during_an_incremental_run(tmp_path, small_disk):
+    root = tmp_path / "posts"
+    write_good(root, 50)
+    index_dir = small_disk / "index"
+    assert run_cli("reindex", root, "--index", index_dir, "--jobs", 1).returncode == 0
+    before = index_files(index_dir)
+    write_good(root, 400, folder="b")
+    filler = fill(small_disk, 40_000)
+    result = run_cli("reindex", root, "--index", index_dir, "--jobs", 2)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"No space left on the disk holding the index '{index_dir}'" in result.stderr
+    assert "the live index was left as it was" in result.stderr
+    assert index_files(index_dir) == before  # nothing half-written stays behind
+    assert indexer.open_index(index_dir).search("课后服务").total == 50
+    filler.unlink()
+    result = run_cli("reindex", root, "--index", index_dir, "--jobs", 2)
+    assert result.returncode == 0, result.stderr
+    assert indexer.open_index(index_dir).doc_count == 450
+
+
+def test_full_rebuild_checks_free_space_before_it_starts(tmp_path, small_disk):
+    root = tmp_path / "posts"
+    write_good(root, 50)
+    index_dir = small_disk / "index"
+    indexer.reindex(root, index_dir, jobs=1)
+    before = index_files(index_dir)
+    fill(small_disk, 100_000)
+    result = run_cli("reindex", root, "--index", index_dir, "--full")
+    assert result.returncode == 2, result.stderr
+    assert "No space left" in result.stderr and "MB is needed" in result.stderr
+    assert index_files(index_dir) == before
+
+
+def test_disk_full_during_a_full_rebuild_keeps_the_live_index(tmp_path, small_disk, monkeypatch):
+    from indexer.backends.whoosh import writer
+
+    root = tmp_path / "posts"
+    write_good(root, 50)
+    index_dir = small_disk / "index"
+    indexer.reindex(root, index_dir, jobs=1)
+    ix = indexer.open_index(index_dir)
+    before = index_files(index_dir)
+    write_good(root, 400, folder="b")
+    fill(small_disk, 150_000)
+    monkeypatch.setattr(writer, "BUILD_SPACE_FACTOR", 0)  # let the estimate pass: the disk fills during the build
+    with pytest.raises(indexer.DiskFullError, match="No space left") as info:
+        indexer.reindex(root, index_dir, jobs=1, full=True)
+    assert info.value.free is not None
+    assert index_files(index_dir) == before
+    assert ix.search("课后服务").total == 50 and current_generation(index_dir)[0] == 1
+
+
+def test_leftovers_of_failed_runs_are_removed_before_anything_is_written(tmp_path, small_disk):
+    root = tmp_path / "posts"
+    write_good(root, 20)
+    index_dir = small_disk / "index"
+    indexer.reindex(root, index_dir, jobs=1)
+    before = index_files(index_dir)
+    _, gen_dir = current_generation(index_dir)
+    # What killed runs leave: a half-built generation, temp and orphan segment files in the live one.
+    (index_dir / "gen-000007").mkdir()
+    (index_dir / "gen-000007" / "MAIN_x.seg").write_bytes(b"\1" * 300_000)
+    (gen_dir / "MAIN.tmp").mkdir()
+    (gen_dir / "MAIN.tmp" / "x.ctmp").write_bytes(b"\1" * 300_000)
+    (gen_dir / "MAIN_orphan1234.pst").write_bytes(b"\1" * 300_000)
+    (gen_dir / "zhsearch.json.tmp99").write_text("{")
+    fill(small_disk, 0)
+    write_post(root, "a/new.md", title="新的一篇", body="<p>新增的正文。</p>")
+    result = run_cli("reindex", root, "--index", index_dir, "--jobs", 1)
+    assert result.returncode == 0, result.stderr
+    assert indexer.open_index(index_dir).search("新增的正文").total == 1
+    assert set(index_files(index_dir)) - set(before) <= {
+        p for p in index_files(index_dir) if p.startswith(gen_dir.name + "/MAIN_") or "_MAIN_" in p
+    }
+    assert not (index_dir / "gen-000007").exists() and not (gen_dir / "MAIN.tmp").exists()
+    assert not (gen_dir / "MAIN_orphan1234.pst").exists() and not (gen_dir / "zhsearch.json.tmp99").exists()
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_injected_disk_full_is_one_clear_error(tmp_path, monkeypatch, full):
+    # Where no tmpfs can be mounted: ENOSPC from the one place Whoosh opens files for writing.
+    import errno
+
+    from indexer.backends.whoosh import adapter
+
+    root = tmp_path / "posts"
+    write_good(root, 20)
+    indexer.reindex(root, tmp_path / "index", jobs=1)
+    before = index_files(tmp_path / "index")
+    write_good(root, 30, folder="b")
+
+    def no_space(self, name, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", name)
+
+    monkeypatch.setattr(adapter._ReadingStorage, "create_file", no_space)
+    with pytest.raises(indexer.DiskFullError, match=f"the index '{tmp_path / 'index'}'"):
+        indexer.reindex(root, tmp_path / "index", jobs=1, full=full)
+    assert index_files(tmp_path / "index") == before
+    assert indexer.open_index(tmp_path / "index").doc_count == 20

@@ -14,14 +14,14 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from whoosh import query as wq
-from whoosh.index import open_dir
 from whoosh.scoring import BM25F
 
 from ... import analysis, store
 from ...engine import PHRASE_BOOST, PROXIMITY_SLOP, EngineHit, EngineResult, SearchEngine
-from ...errors import PostNotFoundError
+from ...errors import PostNotFoundError, SearchEngineError
 from ...models import Article, IndexStats, post_id
 from ...query import CHAR_FIELDS, WORD_FIELDS
+from . import adapter
 from .matching import DocSets, term_docs
 from .schema import CHARS_COLUMN_FIELDS
 
@@ -50,10 +50,38 @@ class WhooshEngine(SearchEngine):
             with self._lock:
                 state = self._state
                 if state is None or state[0] != generation:
+                    store.check_permissions(self.index_dir, gen_dir)
                     seg = analysis.segmenter(store.stored_user_dict(gen_dir))
                     store.check_fingerprint(self.index_dir, gen_dir, seg.fingerprint)
-                    state = self._state = (generation, gen_dir, open_dir(str(gen_dir)), seg)
+                    with self._reading(gen_dir):
+                        ix = adapter.open_index_dir(gen_dir)
+                    state = self._state = (generation, gen_dir, ix, seg)
         return state
+
+    @contextmanager
+    def _reading(self, gen_dir):
+        """Turn what Whoosh raises for a damaged file into IndexCorruptError naming the file.
+
+        Only when the index's files fail a check (adapter.damaged_file) is the
+        error put down to damage; any other error is raised as it is. The
+        thread's searcher is dropped, so the next request reads the files afresh.
+        """
+        try:
+            yield
+        except SearchEngineError:
+            raise
+        except Exception as exc:
+            damaged = adapter.damaged_file(gen_dir)
+            if damaged is None:
+                raise
+            cached = getattr(self._local, "searcher", None)
+            self._local.searcher = None
+            if cached is not None:
+                try:
+                    cached[2].close()
+                except Exception:  # noqa: BLE001 (closing the damaged files may fail too)
+                    pass
+            raise store.corrupt_error(self.index_dir, damaged, exc) from exc
 
     @property
     def segmenter(self):
@@ -75,15 +103,16 @@ class WhooshEngine(SearchEngine):
         its own (Whoosh searchers are not shared between threads) and refreshes
         it when a commit or a new generation has changed the index.
         """
-        generation, _, ix, seg = self._live()
-        cached = getattr(self._local, "searcher", None)
-        # Not Searcher.refresh(): it reuses segment readers and so misses deletions.
-        if cached is None or cached[0] is not ix or cached[2].reader().generation() != ix.latest_generation():
-            if cached is not None:
-                cached[2].close()
-            cached = (ix, generation, ix.searcher(weighting=BM25F()), seg)
-            self._local.searcher = cached
-        yield cached[2], cached[1], cached[3]
+        generation, gen_dir, ix, seg = self._live()
+        with self._reading(gen_dir):
+            cached = getattr(self._local, "searcher", None)
+            # Not Searcher.refresh(): it reuses segment readers and so misses deletions.
+            if cached is None or cached[0] is not ix or cached[2].reader().generation() != ix.latest_generation():
+                if cached is not None:
+                    cached[2].close()
+                cached = (ix, generation, ix.searcher(weighting=BM25F()), seg)
+                self._local.searcher = cached
+            yield cached[2], cached[1], cached[3]
 
     def close(self):
         cached = getattr(self._local, "searcher", None)
@@ -219,7 +248,7 @@ class WhooshEngine(SearchEngine):
     def stats(self, tz=timezone.utc):
         _, gen_dir, ix, _ = self._live()
         meta = store.read_meta(gen_dir)
-        size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
+        size = store.folder_size(gen_dir)
         with self._searcher() as (searcher, generation, _):
             tables = self._tables(searcher, generation, tz)
             facets, _ = _count(tables["live"], tables)
