@@ -295,3 +295,177 @@ def test_injected_disk_full_is_one_clear_error(tmp_path, monkeypatch, full):
         indexer.reindex(root, tmp_path / "index", jobs=1, full=full)
     assert index_files(tmp_path / "index") == before
     assert indexer.open_index(tmp_path / "index").doc_count == 20
+
+
+# ── 4. a damaged index ──────────────────────────────────────────────────────
+
+
+def _seg(gen_dir):
+    return sorted(gen_dir.glob("MAIN_*.seg"))[0]
+
+
+def _toc(gen_dir):
+    return sorted(gen_dir.glob("_MAIN_*.toc"))[-1]
+
+
+def _truncate(path):
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+    return path
+
+
+def _zero(path):
+    path.write_bytes(b"\0" * path.stat().st_size)
+    return path
+
+
+DAMAGE = {
+    "truncated segment": lambda ix, gen: _truncate(_seg(gen)),
+    "zeroed segment": lambda ix, gen: _zero(_seg(gen)),
+    "empty segment": lambda ix, gen: _write(_seg(gen), b""),
+    "truncated toc": lambda ix, gen: _truncate(_toc(gen)),
+    "zeroed toc": lambda ix, gen: _zero(_toc(gen)),
+    "CURRENT escapes": lambda ix, gen: _write(ix / "CURRENT", b"gen-000001/.."),
+    "CURRENT garbage": lambda ix, gen: _write(ix / "CURRENT", b"\xff\xfe\0"),
+}
+
+
+def _write(path, data):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def built(tmp_path):
+    root = tmp_path / "posts"
+    write_good(root, 30)
+    indexer.reindex(root, tmp_path / "index", jobs=1)
+    return root, tmp_path / "index", current_generation(tmp_path / "index")[1]
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_index_is_one_clear_error_and_full_rebuild_recovers(built, damage):
+    root, index_dir, gen_dir = built
+    damaged = DAMAGE[damage](index_dir, gen_dir)
+    with pytest.raises(indexer.IndexCorruptError, match=r'Run "reindex --full"') as info:
+        with indexer.open_index(index_dir) as ix:
+            ix.search("课后服务")
+            ix.stats()
+    assert info.value.path == str(damaged)
+    assert str(damaged) in str(info.value)
+    result = run_cli("zhsearch", "search", "课后服务", "--index", index_dir)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "Aborted" not in result.stderr
+    assert result.stderr.startswith("Error: ") and "reindex --full" in result.stderr
+    result = run_cli("reindex", root, "--index", index_dir, "--full")
+    assert result.returncode == 0, result.stderr
+    assert indexer.open_index(index_dir).search("课后服务").total == 30
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_index_answers_503_from_the_web(built, damage):
+    from webui import create_app
+
+    root, index_dir, gen_dir = built
+    DAMAGE[damage](index_dir, gen_dir)
+    client = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()  # starts anyway
+    for url in ("/api/search?q=课后服务", "/healthz", "/?q=课后服务"):
+        response = client.get(url)
+        assert response.status_code == 503, url
+    assert "reindex --full" in client.get("/api/search?q=课后服务").json["error"]
+    indexer.reindex(root, index_dir, jobs=1, full=True)
+    assert client.get("/api/search?q=课后服务").json["total"] == 30
+
+
+def test_writer_lock_and_generation_names_taken_by_other_things(built):
+    root, index_dir, gen_dir = built
+    (index_dir / ".writer.lock").unlink()
+    (index_dir / ".writer.lock").mkdir()
+    (index_dir / "gen-000002").write_text("not a folder")
+    (index_dir / "gen-x").mkdir()
+    write_post(root, "a/new.md", title="新的一篇", body="<p>新增的正文。</p>")
+    assert indexer.reindex(root, index_dir, jobs=1).added == 1
+    assert indexer.reindex(root, index_dir, jobs=1, full=True).added == 31
+    assert current_generation(index_dir)[0] == 2
+    (index_dir / ".writer.lock").unlink()
+    (index_dir / ".writer.lock").symlink_to(root / "a/000.md")  # never truncate what a link points to
+    assert indexer.reindex(root, index_dir, jobs=1).unchanged == 31
+    assert (root / "a/000.md").stat().st_size > 0
+
+
+def test_incremental_run_on_a_damaged_index_says_rebuild(built):
+    root, index_dir, gen_dir = built
+    _zero(_toc(gen_dir))
+    write_post(root, "a/new.md", title="新的一篇", body="<p>新增的正文。</p>")
+    result = run_cli("reindex", root, "--index", index_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "is damaged" in result.stderr and 'Run "reindex --full"' in result.stderr
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(index_dir):
+    import re
+
+    proc = subprocess.Popen(
+        [str(BIN / "zhsearch"), "serve", "--index", str(index_dir), "--port", str(_free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    port = re.search(r"http://127.0.0.1:(\d+)", line)
+    assert port, line
+    return proc, f"http://127.0.0.1:{port[1]}"
+
+
+def _get(url):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_server_survives_a_segment_truncated_under_it(built):
+    from urllib.parse import quote
+
+    root, index_dir, gen_dir = built
+    proc, base = _serve(index_dir)
+    try:
+        url = f"{base}/api/search?q={quote('课后服务')}"
+        assert _get(url) == 200
+        _truncate(_seg(gen_dir))
+        for _ in range(4):
+            assert _get(url) in (200, 503)
+            assert _get(f"{base}/api/search?q={quote('正文')}&page=2&per_page=5") in (200, 503)
+        assert proc.poll() is None  # no SIGBUS
+        assert run_cli("reindex", root, "--index", index_dir, "--full").returncode == 0
+        assert _get(url) == 200
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def test_server_starts_on_a_damaged_index(built):
+    from urllib.parse import quote
+
+    root, index_dir, gen_dir = built
+    _zero(_toc(gen_dir))
+    proc, base = _serve(index_dir)
+    try:
+        assert _get(f"{base}/api/search?q={quote('课后服务')}") == 503
+        assert _get(f"{base}/healthz") == 503
+        assert run_cli("reindex", root, "--index", index_dir, "--full").returncode == 0
+        assert _get(f"{base}/healthz") == 200
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -1,9 +1,9 @@
 """Open the search index once per app and hand it to views.
 
 ``init_app`` opens ``INDEX_DIR`` (in the display zone ``TIMEZONE``) at startup and keeps
-the :class:`indexer.SearchIndex` in ``app.extensions["search"]``. A missing index is not fatal: the app starts, every
-search answers 503 with the core's "run reindex" message, and the next request after a
-reindex opens the index and carries on (no restart needed).
+the :class:`indexer.SearchIndex` in ``app.extensions["search"]``. A missing or damaged index
+is not fatal: the app starts, every search answers 503 with the core's "run reindex" message,
+and the next request after a reindex opens the index and carries on (no restart needed).
 """
 
 import threading
@@ -20,7 +20,7 @@ def init_app(app):
     """Open ``app.config["INDEX_DIR"]`` and store it in ``app.extensions["search"]``."""
     try:
         app.extensions["search"] = _open(app)
-    except (indexer.IndexNotFoundError, indexer.IndexVersionError) as e:
+    except (indexer.IndexNotFoundError, indexer.IndexVersionError, indexer.IndexCorruptError) as e:
         app.logger.warning("%s", e)
         app.extensions["search"] = None
 
@@ -30,6 +30,7 @@ def get_index():
 
     :raises indexer.IndexNotFoundError: the index still does not exist.
     :raises indexer.IndexVersionError: the index must be rebuilt with ``reindex --full``.
+    :raises indexer.IndexCorruptError: a file of the index is damaged (``reindex --full``).
     """
     app = current_app
     ix = app.extensions.get("search")

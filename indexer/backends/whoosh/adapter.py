@@ -48,7 +48,8 @@ class _ReadingStorage(FileStorage):
     the writers of a batch that failed half way (its files are deleted).
     """
 
-    supports_mmap = False
+    def __init__(self, path):
+        super().__init__(path, supports_mmap=False)
 
     def open_file(self, name, **kwargs):
         return StructFile(io.BufferedReader(_DroppedFile(self._fpath(name), "rb")), name=name, **kwargs)
