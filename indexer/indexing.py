@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import analysis
+from . import analysis, store
 from .backends import open_part, open_writer
 from .errors import ConfigError
 from .ingest import read_post
@@ -192,8 +192,38 @@ def _write_share(part, sources, user_dict, tick):
 _shared = {}
 
 
-def _init_worker(counter):
+def _init_worker(counter, parent):
     _shared["counter"] = counter
+    # The writer lock is a flock inherited with the parent's descriptors: only the parent may hold it.
+    store.close_inherited_locks()
+    _die_with(parent)
+
+
+def _die_with(parent):
+    """End this worker as soon as process `parent` (the one running reindex) is gone."""
+    try:  # Linux: the kernel sends SIGKILL when the forking parent dies
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    first_parent = os.getppid()  # the parent itself, or the forkserver, which ends with it
+
+    def watch():  # where prctl is missing, and under forkserver, whose workers are not the parent's children
+        while True:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            if os.getppid() != first_parent:
+                os._exit(1)
+            time.sleep(0.2)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _worker(task):
@@ -229,7 +259,7 @@ def _write(writer, sources, jobs, progress):
     counter = context.Value("l", 0)
     spec = writer.part_spec()
     shares = [(spec, sources[i::jobs], user_dict) for i in range(jobs)]
-    with context.Pool(jobs, initializer=_init_worker, initargs=(counter,)) as pool:
+    with context.Pool(jobs, initializer=_init_worker, initargs=(counter, os.getpid())) as pool:
         pending = pool.map_async(_worker, shares, chunksize=1)
         while not pending.ready():
             pending.wait(0.25)

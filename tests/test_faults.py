@@ -469,3 +469,71 @@ def test_server_starts_on_a_damaged_index(built):
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+# ── 8. workers of a killed reindex ──────────────────────────────────────────
+
+# Run in a child process: a reindex whose workers are slow, so that it can be killed while they work.
+_SLOW_REINDEX = """
+import sys, time, pathlib, indexer
+from indexer import indexing
+real = indexing._analyse
+def slow(source, seg):
+    pathlib.Path(sys.argv[3]).touch()
+    time.sleep(0.5)
+    return real(source, seg)
+indexing._analyse = slow
+indexing.reindex(sys.argv[1], sys.argv[2], jobs=2)
+"""
+
+
+def _children(pid):
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_die_with_their_parent_and_free_the_lock(tmp_path):
+    import signal
+    import time
+
+    root = tmp_path / "posts"
+    write_good(root, 200)
+    marker = tmp_path / "working"
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_REINDEX, str(root), str(tmp_path / "index"), str(marker)])
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() or len(_children(proc.pid)) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 2
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)
+    # The lock died with them: the next run works at once.
+    report = indexer.reindex(root, tmp_path / "index", jobs=1)
+    assert report.added == 200
+
+
+def test_a_held_lock_names_a_live_process(tmp_path):
+    from indexer.store import WriterLock
+
+    root = tmp_path / "posts"
+    write_good(root, 3)
+    indexer.reindex(root, tmp_path / "index", jobs=1)
+    with WriterLock(tmp_path / "index"):
+        with pytest.raises(indexer.IndexLockedError) as info:
+            indexer.reindex(root, tmp_path / "index", jobs=1)
+        assert _alive(info.value.pid)
