@@ -35,8 +35,12 @@ _TOC = re.compile(r"_MAIN_([0-9]+)\.toc")
 class _DroppedFile(io.FileIO):
     """A file that may be closed by the garbage collector, as a memory map would be, without a warning."""
 
-    def _dealloc_warn(self, source):
+    def _dealloc_warn(self, source):  # called when the buffer around it is collected first
         pass
+
+    def __del__(self):  # when it is collected first
+        if not self.closed:
+            self.close()
 
 
 class _ReadingStorage(FileStorage):
