@@ -537,3 +537,68 @@ def test_a_held_lock_names_a_live_process(tmp_path):
         with pytest.raises(indexer.IndexLockedError) as info:
             indexer.reindex(root, tmp_path / "index", jobs=1)
         assert _alive(info.value.pid)
+
+
+# ── 10. small ones ──────────────────────────────────────────────────────────
+
+
+def test_empty_date_bound_is_no_limit_and_the_schema_says_so(built):
+    import jsonschema
+
+    from webui import create_app
+    from webui.api import load_openapi
+
+    _, index_dir, _ = built
+    client = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+    total = client.get("/api/search?q=课后服务").json["total"]
+    for bound in ("from", "to"):
+        assert client.get(f"/api/search?q=课后服务&{bound}=").json["total"] == total
+        schema = load_openapi()["components"]["parameters"][bound]["schema"]
+        jsonschema.validate("", schema, format_checker=jsonschema.FormatChecker())
+        jsonschema.validate("2022-05-31", schema, format_checker=jsonschema.FormatChecker())
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate("2022-13-31", schema, format_checker=jsonschema.FormatChecker())
+        assert client.get(f"/api/search?q=课后服务&{bound}=2022-13-31").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://img.example.com/a.jpg", True),
+        ("http://example.com/x.png?w=1", True),
+        ('http://x"onerror="alert(1)', False),
+        ("javascript:alert(1)", False),
+        ("//example.com/a.jpg", False),
+        ("http://exa mple.com/a.jpg", False),
+        ("http://example.com:99999/a.jpg", False),
+        ("data:image/png;base64,AAAA", False),
+    ],
+)
+def test_json_image_is_only_a_well_formed_http_url(tmp_path, url, kept):
+    from webui import create_app
+
+    root = tmp_path / "posts"
+    write_post(root, "a/1.md", title="图片测试", extra=f"image: '{url}'\n")
+    indexer.reindex(root, tmp_path / "index", jobs=1)
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")}).test_client()
+    hit = client.get("/api/search?q=图片测试").json["hits"][0]
+    assert hit["image"] == (url if kept else None)
+    assert client.get(f"/api/article/{hit['id']}").json["image"] == (url if kept else None)
+
+
+# ── 11. the index folder is trusted code ────────────────────────────────────
+
+
+def test_opening_an_index_others_may_write_warns(built):
+    from indexer.store import IndexPermissionWarning
+
+    _, index_dir, gen_dir = built
+    gen_dir.chmod(0o777)
+    with pytest.warns(IndexPermissionWarning, match=r"writable by other users.*chmod go-w"):
+        indexer.open_index(index_dir).close()
+    gen_dir.chmod(0o755)
+    index_dir.chmod(0o775)
+    with pytest.warns(IndexPermissionWarning, match=str(index_dir)):
+        indexer.open_index(index_dir).close()
+    index_dir.chmod(0o755)
+    indexer.open_index(index_dir).close()  # no warning (filterwarnings = error)
