@@ -51,9 +51,10 @@ class _ExitTwo(click.ClickException):
     help="jieba user dictionary for domain words (changing it needs --full).",
 )
 @click.option("--allow-empty", is_flag=True, help="Let a source with no readable posts empty an index that has posts.")
+@click.option("--optimize", is_flag=True, help="Also compact the index: one segment, deleted posts dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary; failures still go to stderr.")
-def reindex_command(source, index_dir, full, jobs, user_dict, allow_empty, as_json, quiet):
+def reindex_command(source, index_dir, full, jobs, user_dict, allow_empty, optimize, as_json, quiet):
     """Index the posts under SOURCE (default: the built-in demo posts, or $ZHSEARCH_SOURCE_DIR).
 
     Incremental: new posts are added, changed ones updated, vanished ones
@@ -70,7 +71,14 @@ def reindex_command(source, index_dir, full, jobs, user_dict, allow_empty, as_js
     bar = _ProgressBar(enabled=not quiet and not as_json and sys.stderr.isatty())
     try:
         report = core_reindex(
-            source, index_dir, full=full, jobs=jobs, user_dict=user_dict, progress=bar.update, allow_empty=allow_empty
+            source,
+            index_dir,
+            full=full,
+            jobs=jobs,
+            user_dict=user_dict,
+            progress=bar.update,
+            allow_empty=allow_empty,
+            optimize=optimize,
         )
     except SearchEngineError as exc:  # bad source or settings, busy, disk full, damaged index
         raise _ExitTwo(str(exc)) from None

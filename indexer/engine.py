@@ -167,8 +167,11 @@ class IndexWriter(ABC):
         """A picklable description from which ``open_part`` makes a part in another process."""
 
     @abstractmethod
-    def commit(self, tokens, replaced, deleted, meta):
-        """Make the batch visible: the parts' posts, minus `replaced` old versions and `deleted` paths."""
+    def commit(self, tokens, replaced, deleted, meta, optimize=False):
+        """Make the batch visible: the parts' posts, minus `replaced` old versions and `deleted` paths.
+
+        :param optimize: also compact the index (drop deleted posts, merge its pieces).
+        """
 
     @property
     @abstractmethod

@@ -32,7 +32,16 @@ MIN_POSTS_FOR_WORKERS = 64
 
 
 def reindex(
-    source_dir, index_dir, *, full=False, jobs=None, user_dict=None, progress=None, backend=None, allow_empty=False
+    source_dir,
+    index_dir,
+    *,
+    full=False,
+    jobs=None,
+    user_dict=None,
+    progress=None,
+    backend=None,
+    allow_empty=False,
+    optimize=False,
 ):
     """Bring the index in `index_dir` up to date with the posts under `source_dir`.
 
@@ -47,6 +56,7 @@ def reindex(
     :param progress: called as ``progress(done, total)`` while posts are processed.
     :param allow_empty: let a source without posts (or whose posts all fail)
         empty an index that has posts; refused otherwise.
+    :param optimize: compact the index afterwards (one segment, no deleted posts).
     :raises ConfigError: bad source folder, or the index needs a full rebuild.
     :raises IndexLockedError: another process is updating this index.
     """
@@ -89,7 +99,7 @@ def reindex(
         new_meta = {"last_reindex": now, "source_dir": str(root)}
         if full:
             new_meta.update(created=now, fingerprint=analysis.segmenter(writer.user_dict).fingerprint)
-        writer.commit(tokens, replaced, vanished, new_meta)
+        writer.commit(tokens, replaced, vanished, new_meta, optimize=optimize)
         return ReindexReport(
             added=len(outcome.indexed) - len(replaced),
             updated=len(replaced),

@@ -602,3 +602,35 @@ def test_opening_an_index_others_may_write_warns(built):
         indexer.open_index(index_dir).close()
     index_dir.chmod(0o755)
     indexer.open_index(index_dir).close()  # no warning (filterwarnings = error)
+
+
+# ── 7. deleted posts are reclaimed ──────────────────────────────────────────
+
+
+def _stored_and_live(index_dir):
+    from whoosh.index import open_dir
+
+    with open_dir(str(current_generation(index_dir)[1])).reader() as reader:
+        return reader.doc_count_all(), reader.doc_count(), len(list(reader.leaf_readers()))
+
+
+def test_segments_with_many_deleted_posts_are_rewritten(tmp_path, monkeypatch):
+    from indexer.backends.whoosh import writer
+
+    monkeypatch.setattr(writer, "SEGMENT_DOCS", 20)
+    root = tmp_path / "posts"
+    write_good(root, 100)
+    indexer.reindex(root, tmp_path / "index", jobs=1)
+    assert _stored_and_live(tmp_path / "index") == (100, 100, 5)
+    for round_ in range(10):  # heavy incremental runs: a third of the posts change each time
+        for i in range(round_ % 3, 100, 3):
+            write_post(root, f"a/{i:03d}.md", title=f"第{i}篇 课后服务", body=f"<p>第{round_}轮改过的第{i}篇。</p>")
+        assert indexer.reindex(root, tmp_path / "index", jobs=1).updated >= 33
+        stored, live, _ = _stored_and_live(tmp_path / "index")
+        assert live == 100
+        assert stored - live <= 0.5 * live, (round_, stored, live)
+    assert indexer.open_index(tmp_path / "index").search("第9轮改过的").total >= 33
+    result = run_cli("reindex", root, "--index", tmp_path / "index", "--optimize")
+    assert result.returncode == 0, result.stderr
+    assert _stored_and_live(tmp_path / "index") == (100, 100, 1)
+    assert indexer.open_index(tmp_path / "index").search("课后服务").total == 100

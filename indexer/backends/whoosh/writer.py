@@ -35,6 +35,10 @@ WRITER_LIMIT_MB = 512
 # Small segments (fewer than SEGMENT_DOCS posts) tolerated before they are merged.
 MAX_SMALL_SEGMENTS = 8
 
+# A segment with more than this share of deleted posts is rewritten without them
+# at the next commit (Whoosh only drops deleted posts when it merges a segment).
+MAX_DELETED_SHARE = 0.25
+
 # Index bytes per byte of post files, to estimate the size of a first build
 # (20,000 posts: 59 MB of Markdown, a 365 MB index; small posts cost more).
 INDEX_BYTES_PER_SOURCE_BYTE = 8
@@ -159,7 +163,7 @@ class WhooshWriter(IndexWriter):
         if shutil.disk_usage(self.index_dir).free < self._needed:
             raise store.disk_full_error(self.index_dir, self._needed)
 
-    def commit(self, tokens, replaced, deleted, meta):
+    def commit(self, tokens, replaced, deleted, meta, optimize=False):
         ix = adapter.open_index_dir(self._gen_dir)
         writer = ix.writer(limitmb=WRITER_LIMIT_MB)
         try:
@@ -169,6 +173,8 @@ class WhooshWriter(IndexWriter):
         except BaseException:
             writer.cancel()
             raise
+        if optimize:
+            ix.optimize()  # one segment, no deleted posts
         ix.close()
         self._committed = not self._full  # a full batch counts once CURRENT names it
         store.write_meta(
@@ -267,13 +273,19 @@ def _merge_small_segments(writer, segments):
     SEGMENT_DOCS posts, merge nearly all of them in one incremental run.
     Here segments of SEGMENT_DOCS or more stay as they are, and the small
     ones are merged once there are MAX_SMALL_SEGMENTS of them, so an
-    incremental run costs about what it indexes.
+    incremental run costs about what it indexes. A segment of any size whose
+    share of deleted posts passes MAX_DELETED_SHARE is rewritten without
+    them, so updates never leave the index mostly dead posts.
     """
     small = [s for s in segments if s.doc_count_all() < SEGMENT_DOCS]
     if len(small) < MAX_SMALL_SEGMENTS:
+        small = []
+    worn = [s for s in segments if s not in small and s.deleted_count() > MAX_DELETED_SHARE * s.doc_count_all()]
+    if not small and not worn:
         return segments
-    for segment in small:
+    merged = small + worn
+    for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
         reader.close()
-    return [s for s in segments if s not in small]
+    return [s for s in segments if s not in merged]
