@@ -193,8 +193,19 @@ def stats(index_dir, as_json):
     "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar=f"{config.ENV_PREFIX}_PORT"
 )
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Request threads.")
-def serve(index_dir, host, port, threads):
-    """Serve the search page and JSON API with waitress, a production WSGI server.
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    envvar=f"{config.ENV_PREFIX}_WORKERS",
+    help="Worker processes; above 1, gunicorn serves with one process per core (env ZHSEARCH_WORKERS).",
+)
+def serve(index_dir, host, port, threads, workers):
+    """Serve the search page and JSON API with waitress, or gunicorn with --workers.
+
+    Python runs one thread at a time per process, so threads share one core; to use
+    every core, give one worker per core (--workers $(nproc)).
 
     Every ZHSEARCH_* setting applies as it does under `flask --app webui run`
     (ZHSEARCH_TIMEZONE, ZHSEARCH_PAGE_SIZE, ...); --index overrides ZHSEARCH_INDEX_DIR.
@@ -202,10 +213,11 @@ def serve(index_dir, host, port, threads):
     \b
     Example:
         zhsearch serve --index index_data --port 8080
+        zhsearch serve --index index_data --workers 4
     """
     from webui import serve as serve_app  # the web layer is optional for library users
 
-    serve_app(index_dir, host=host, port=port, threads=threads)
+    serve_app(index_dir, host=host, port=port, threads=threads, workers=workers)
 
 
 def reindex_main():

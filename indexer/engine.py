@@ -58,6 +58,8 @@ class EngineQuery:
     sort: str = "relevance"  # or "date"
     require_all: bool = True
     tz: tzinfo = timezone.utc  # months are counted in this zone
+    deadline: float | None = None  # time.monotonic() past which the backend stops and returns what it has
+    max_postings: int | None = None  # raise QueryError for a query that would read more postings
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class EngineResult:
     hits: tuple[EngineHit, ...]
     facets: dict  # category -> matches, largest first
     months: dict  # "YYYY-MM" in the query's zone -> matches, in order
+    partial: bool = False  # the deadline passed: some matches may be missing, or ranked unscored
 
 
 class SearchEngine(ABC):

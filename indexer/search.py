@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from . import config
 from .analysis import is_token_char, normalize
 from .backends import open_engine
 from .engine import EngineQuery
@@ -86,6 +87,7 @@ class SearchIndex:
         sort="relevance",
         max_per_page=None,
         names=None,
+        time_budget=None,
     ):
         """Search posts; return one page of hits with totals, category facets and per-month counts.
 
@@ -96,9 +98,13 @@ class SearchIndex:
         :param date_to: the same; inclusive (the whole day).
         :param sort: "relevance" or "date" (newest first).
         :param max_per_page, names: see params.check_params.
-        :raises QueryError: for a bad parameter or an unusable query; `.param` names it.
+        :param time_budget: seconds the search may take (default config.QUERY_TIME_BUDGET);
+            past it, what was found so far is returned, with a note.
+        :raises QueryError: for a bad parameter, an unusable query or one that would read
+            more than config.MAX_QUERY_POSTINGS postings; `.param` names it.
         """
         started = time.perf_counter()
+        budget = config.QUERY_TIME_BUDGET if time_budget is None else time_budget
         params = check_params(
             q,
             page=page,
@@ -112,14 +118,17 @@ class SearchIndex:
             names=names,
         )
         query, note = self._query(params, names)
+        query = replace(query, deadline=time.monotonic() + budget)
         first = (params.page - 1) * params.per_page
-        result = self.engine.search(query, first, params.per_page)
+        result = self._engine_search(query, first, params.per_page, names)
         if not result.total and len(query.parsed.groups) > 1:
             any_term = replace(query, require_all=False)
-            fallback = self.engine.search(any_term, first, params.per_page)
+            fallback = self._engine_search(any_term, first, params.per_page, names)
             if fallback.total:
                 result, query = fallback, any_term
                 note = "No post contains all of the terms; showing posts that contain any of them."
+        if result.partial:
+            note = "The search took too long and was stopped early; some matching posts may be missing."
         terms = highlight_terms(query.parsed, self.engine.segmenter)
         hits = tuple(_hit(found, terms) for found in result.hits)
         return SearchPage(
@@ -134,6 +143,12 @@ class SearchIndex:
             note=note,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    def _engine_search(self, query, first, per_page, names):
+        try:
+            return self.engine.search(query, first, per_page)
+        except QueryError as exc:  # the postings limit
+            raise QueryError(str(exc), param=(names or {}).get("q", "q")) from None
 
     def ids(self, q="", *, category=None, date_from=None, date_to=None, sort="relevance"):
         """Return the ids of every post matching, in result order (no snippets: cheap for scripts).
@@ -157,6 +172,7 @@ class SearchIndex:
             date_to=params.date_to,
             sort=sort,
             tz=self.tz,
+            max_postings=config.MAX_QUERY_POSTINGS,
         ), None
 
     # ── single posts ──

@@ -634,3 +634,50 @@ def test_segments_with_many_deleted_posts_are_rewritten(tmp_path, monkeypatch):
     assert result.returncode == 0, result.stderr
     assert _stored_and_live(tmp_path / "index") == (100, 100, 1)
     assert indexer.open_index(tmp_path / "index").search("课后服务").total == 100
+
+
+# ── 5. costly queries ───────────────────────────────────────────────────────
+
+
+def test_or_alternatives_count_towards_the_term_limit(built):
+    from indexer.config import MAX_QUERY_CLAUSES
+
+    _, index_dir, _ = built
+    ix = indexer.open_index(index_dir)
+    common = "的是在和了有不人中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动"
+    ok = " OR ".join(["课后", *common[: MAX_QUERY_CLAUSES - 1]])
+    assert ix.search(ok).total == 30
+    with pytest.raises(indexer.QueryError, match=r"counting each OR alternative.*the limit is 32") as info:
+        ix.search(" OR ".join(common[: MAX_QUERY_CLAUSES + 1]), names={"q": "QUERY"})
+    assert info.value.param == "QUERY"
+    with pytest.raises(indexer.QueryError, match="OR alternative"):
+        ix.search(" OR ".join(common[:20]) + " " + " ".join(f"-{c}" for c in common[20:33]))
+
+
+def test_postings_limit_names_itself(built, monkeypatch):
+    from indexer import config
+
+    _, index_dir, _ = built
+    ix = indexer.open_index(index_dir)
+    assert ix.search("课后服务 正文 编号 第 篇").total == 30
+    monkeypatch.setattr(config, "MAX_QUERY_POSTINGS", 300)
+    assert ix.search("第7篇").total >= 1  # a rarer term is still fine
+    with pytest.raises(indexer.QueryError, match=r"would read [0-9,]+ postings, more than the 300") as info:
+        ix.search("课后服务 正文 编号 第 篇", names={"q": "QUERY"})
+    assert info.value.param == "QUERY"
+    from webui import create_app
+
+    client = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+    response = client.get("/api/search?q=课后服务 正文 编号 第 篇")
+    assert response.status_code == 400 and "postings" in response.json["error"]
+
+
+def test_time_budget_returns_what_was_found_with_a_note(built):
+    _, index_dir, _ = built
+    ix = indexer.open_index(index_dir)
+    full = ix.search("课后服务 正文 编号", per_page=50)
+    assert full.note is None and full.total == 30
+    cut = ix.search("课后服务 正文 编号", per_page=50, time_budget=0)
+    assert cut.note and "took too long" in cut.note
+    assert {h.id for h in cut.hits} <= {h.id for h in full.hits}  # missing matches, never wrong ones
+    assert ix.search("课后服务 正文 编号", per_page=50).total == 30  # the next search has its own budget

@@ -10,6 +10,7 @@ reader that built them read.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -130,28 +131,30 @@ class WhooshEngine(SearchEngine):
     def search(self, query, offset, limit):
         with self._searcher() as (searcher, generation, seg):
             tables = self._tables(searcher, generation, query.tz)
-            match, exact = self._match(searcher, generation, seg, query, tables)
-            ranked = self._order(searcher, seg, query, match, exact, offset + limit, tables)
+            match, exact, partial = self._match(searcher, generation, seg, query, tables)
+            ranked, cut = self._order(searcher, seg, query, match, exact, offset + limit, tables)
             hits = tuple(
                 EngineHit(_article(searcher.stored_fields(docnum)), round(score, 4), docnum in exact)
                 for docnum, score in ranked[offset : offset + limit]
             )
             facets, months = _count(match, tables)
-        return EngineResult(total=len(match), hits=hits, facets=facets, months=months)
+        return EngineResult(total=len(match), hits=hits, facets=facets, months=months, partial=partial or cut)
 
     def ids(self, query):
         with self._searcher() as (searcher, generation, seg):
             tables = self._tables(searcher, generation, query.tz)
-            match, exact = self._match(searcher, generation, seg, query, tables)
-            ranked = self._order(searcher, seg, query, match, exact, len(match), tables)
+            match, exact, _ = self._match(searcher, generation, seg, query, tables)
+            ranked, _ = self._order(searcher, seg, query, match, exact, len(match), tables)
             paths = tables["paths"]  # ids derive from paths; no stored fields read
             return [post_id(paths[docnum]) for docnum, _ in ranked]
 
     def _match(self, searcher, generation, seg, query, tables):
-        """(matching docnums, verbatim docnums) for a query under its filters."""
+        """(matching docnums, verbatim docnums, cut short by the deadline) for a query under its filters."""
         reader = searcher.reader()
-        sets = DocSets(searcher, seg, self._char_texts(reader, generation))
+        sets = DocSets(searcher, seg, self._char_texts(reader, generation), deadline=query.deadline)
         parsed = query.parsed
+        if query.max_postings is not None:
+            sets.check_cost(parsed, query.max_postings)
         if parsed.groups:
             match, exact = sets.groups(parsed.groups, require_all=query.require_all)
         else:
@@ -165,19 +168,24 @@ class WhooshEngine(SearchEngine):
             match = {d for d in match if dates[d] is not None and low <= dates[d] <= high}
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
-        return match, exact & match
+        return match, exact & match, sets.partial
 
     def _order(self, searcher, seg, query, match, exact, needed, tables):
-        """The first `needed` matching docs in result order, as (docnum, score)."""
+        """(the first `needed` matching docs in result order as (docnum, score), cut short by the deadline)."""
         if query.sort == "date":
-            return [(docnum, 0.0) for docnum in tables["by_date"] if docnum in match][:needed]
+            return [(docnum, 0.0) for docnum in tables["by_date"] if docnum in match][:needed], False
         scoring = _scoring_query(query.parsed, seg)
-        ranked = []
+        ranked, cut = [], False
         for tier in (exact, match - exact):
             if len(ranked) >= needed:
                 break
+            if query.deadline is not None and time.monotonic() > query.deadline:
+                # Out of time: the rest of the page in index order, unscored.
+                ranked.extend((docnum, 0.0) for docnum in sorted(tier)[: needed - len(ranked)])
+                cut = True
+                continue
             ranked.extend(_top(searcher, scoring, tier, needed - len(ranked)))
-        return ranked
+        return ranked, cut
 
     # ── per-state caches ──
 
