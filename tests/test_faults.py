@@ -433,6 +433,8 @@ def _get(url):
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+    except urllib.error.URLError:  # not listening (yet)
+        return None
 
 
 def test_server_survives_a_segment_truncated_under_it(built):
@@ -681,3 +683,33 @@ def test_time_budget_returns_what_was_found_with_a_note(built):
     assert cut.note and "took too long" in cut.note
     assert {h.id for h in cut.hits} <= {h.id for h in full.hits}  # missing matches, never wrong ones
     assert ix.search("课后服务 正文 编号", per_page=50).total == 30  # the next search has its own budget
+
+
+# ── 6. every core at work ───────────────────────────────────────────────────
+
+
+def test_serve_with_worker_processes(built):
+    import re
+    import time
+    from urllib.parse import quote
+
+    _, index_dir, _ = built
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "zhsearch"), "serve", "--index", str(index_dir), "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert re.search(r"with 2 workers", proc.stdout.readline())
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 or _get(f"http://127.0.0.1:{port}/healthz") != 200:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        for _ in range(6):  # spread over both workers, each with its own files
+            assert _get(f"http://127.0.0.1:{port}/api/search?q={quote('课后服务')}") == 200
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
