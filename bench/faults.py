@@ -75,7 +75,7 @@ def disk_full(work, trials, rng):
     disk.mkdir(exist_ok=True)
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True).returncode:
         return None
-    held = 0
+    held, exits = 0, {}
     try:
         for trial in range(trials):
             index_dir = disk / "index"
@@ -90,14 +90,24 @@ def disk_full(work, trials, rng):
             (disk / "filler").write_bytes(b"\0" * max(0, free - rng.randint(0, free // 2)))
             full = rng.random() < 0.5
             run = cli("reindex", root, "--index", index_dir, "--jobs", "2", *(["--full"] if full else []))
+            exits[run.returncode] = exits.get(run.returncode, 0) + 1
             clean = "Traceback" not in run.stderr and (
                 run.returncode == 0 or (run.returncode == 2 and "No space left" in run.stderr)
             )
             (disk / "filler").unlink()
-            again = cli("reindex", root, "--index", index_dir, "--quiet", "--full")
-            held += clean and answers(index_dir, 600) and again.returncode == 0
+            answered = answers(index_dir, 600)
+            again = cli("reindex", root, "--index", index_dir, "--quiet")
+            ok = clean and answered and again.returncode == 0
+            held += ok
+            if not ok:
+                print(
+                    f"  disk trial {trial} (full={full}): exit {run.returncode}, answered={answered}, "
+                    f"then reindex exit {again.returncode}: {(run.stderr + again.stderr).strip()[-300:]}",
+                    file=sys.stderr,
+                )
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+    print(f"  disk-full runs by exit status: {exits}", flush=True)
     return held
 
 

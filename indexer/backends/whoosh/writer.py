@@ -40,8 +40,8 @@ MAX_SMALL_SEGMENTS = 8
 MAX_DELETED_SHARE = 0.25
 
 # Index bytes per byte of post files, to estimate the size of a first build
-# (20,000 posts: 59 MB of Markdown, a 365 MB index; small posts cost more).
-INDEX_BYTES_PER_SOURCE_BYTE = 8
+# (10,000 and 20,000 posts: about 6; small posts cost more).
+INDEX_BYTES_PER_SOURCE_BYTE = 7
 
 # A build needs about this many times its final size free while it runs (segments
 # are written, then merged and compounded, before the parts are removed).
@@ -157,8 +157,12 @@ class WhooshWriter(IndexWriter):
         return WhooshPart(str(self._gen_dir))
 
     def _check_space(self, source_bytes):
-        """Raise DiskFullError before a full build that would not fit beside the live index."""
-        final = max(store.folder_size(self._live[1]) if self._live else 0, source_bytes * INDEX_BYTES_PER_SOURCE_BYTE)
+        """Raise DiskFullError before a full build that would not fit beside the live index.
+
+        The new generation will be about the size of the live one; a first build
+        is estimated from the size of the posts.
+        """
+        final = store.folder_size(self._live[1]) if self._live else source_bytes * INDEX_BYTES_PER_SOURCE_BYTE
         self._needed = BUILD_SPACE_FACTOR * final
         if shutil.disk_usage(self.index_dir).free < self._needed:
             raise store.disk_full_error(self.index_dir, self._needed)
