@@ -121,7 +121,7 @@ class SearchIndex:
         query = replace(query, deadline=time.monotonic() + budget)
         first = (params.page - 1) * params.per_page
         result = self._engine_search(query, first, params.per_page, names)
-        if not result.total and len(query.parsed.groups) > 1:
+        if not result.total and len(query.parsed.groups) > 1 and not result.partial:
             any_term = replace(query, require_all=False)
             fallback = self._engine_search(any_term, first, params.per_page, names)
             if fallback.total:
