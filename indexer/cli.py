@@ -10,7 +10,7 @@ from dataclasses import asdict
 import click
 
 from . import config
-from .errors import BackendUnavailableError, ConfigError, IndexLockedError, SearchEngineError
+from .errors import SearchEngineError
 from .search import open_index
 from .serialize import page_json
 
@@ -122,10 +122,12 @@ class _ExitTwo(click.ClickException):
     envvar=f"{config.ENV_PREFIX}_USER_DICT",
     help="jieba user dictionary for domain words (changing it needs --full).",
 )
+@click.option("--allow-empty", is_flag=True, help="Let a source with no readable posts empty an index that has posts.")
+@click.option("--optimize", is_flag=True, help="Also compact the index: one segment, deleted posts dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary; failures still go to stderr.")
 @_backend_options(writer=True)
-def reindex_command(source, index_dir, full, jobs, user_dict, as_json, quiet, **backend):
+def reindex_command(source, index_dir, full, jobs, user_dict, allow_empty, optimize, as_json, quiet, **backend):
     """Index the posts under SOURCE (default: the built-in demo posts, or $ZHSEARCH_SOURCE_DIR).
 
     Incremental: new posts are added, changed ones updated, vanished ones
@@ -144,9 +146,17 @@ def reindex_command(source, index_dir, full, jobs, user_dict, as_json, quiet, **
     location, options = _location(index_dir, **backend)
     try:
         report = core_reindex(
-            source, location, full=full, jobs=jobs, user_dict=user_dict, progress=bar.update, **options
+            source,
+            location,
+            full=full,
+            jobs=jobs,
+            user_dict=user_dict,
+            progress=bar.update,
+            allow_empty=allow_empty,
+            optimize=optimize,
+            **options,
         )
-    except (ConfigError, IndexLockedError, BackendUnavailableError) as exc:
+    except SearchEngineError as exc:  # bad source or settings, busy, unreachable, disk full, damaged index
         raise _ExitTwo(str(exc)) from None
     finally:
         bar.close()
@@ -338,9 +348,20 @@ def aliases(index_dir, as_json):
     "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar=f"{config.ENV_PREFIX}_PORT"
 )
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Request threads.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    envvar=f"{config.ENV_PREFIX}_WORKERS",
+    help="Worker processes; above 1, gunicorn serves with one process per core (env ZHSEARCH_WORKERS).",
+)
 @_backend_options()
-def serve(index_dir, host, port, threads, **backend):
-    """Serve the search page and JSON API with waitress, a production WSGI server.
+def serve(index_dir, host, port, threads, workers, **backend):
+    """Serve the search page and JSON API with waitress, or gunicorn with --workers.
+
+    Python runs one thread at a time per process, so threads share one core; to use
+    every core, give one worker per core (--workers $(nproc)).
 
     Every ZHSEARCH_* setting applies as it does under `flask --app webui run`
     (ZHSEARCH_TIMEZONE, ZHSEARCH_PAGE_SIZE, ...); --index overrides ZHSEARCH_INDEX_DIR,
@@ -349,12 +370,13 @@ def serve(index_dir, host, port, threads, **backend):
     \b
     Example:
         zhsearch serve --index index_data --port 8080
+        zhsearch serve --index index_data --workers 4
         zhsearch serve --url http://127.0.0.1:9200 --index-name zhsearch
     """
     from webui import serve as serve_app  # the web layer is optional for library users
 
     location, options = _location(index_dir, **backend)
-    serve_app(location, host=host, port=port, threads=threads, options=options)
+    serve_app(location, host=host, port=port, threads=threads, workers=workers, options=options)
 
 
 def reindex_main():

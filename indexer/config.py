@@ -40,6 +40,20 @@ TIMEZONE = "Asia/Shanghai"
 # Most terms a query may have after parsing; keeps query time bounded.
 MAX_QUERY_TERMS = 32
 
+# Most clauses a query may have counting every OR alternative and exclusion:
+# `的 OR 是 OR …` is one term but costs as much as all its alternatives.
+MAX_QUERY_CLAUSES = 32
+
+# Most postings (a term's occurrences, one per post) a search may read over all
+# its clauses and fields; reading one costs about 1-4 µs. Everyday queries read
+# 20,000-100,000 on 10,000 posts; 32 common words read 650,000 (2-10 s).
+MAX_QUERY_POSTINGS = 500_000
+
+# Seconds a search may spend matching and ranking; past it, the posts found so
+# far are ranked and returned with a note, so one costly query cannot hold up others.
+# Checked between steps, so a search can overrun it by one step (a few 100 ms at most).
+QUERY_TIME_BUDGET = 0.5
+
 # Target snippet length in characters, and how many fragments a snippet joins.
 SNIPPET_CHARS = 120
 SNIPPET_FRAGMENTS = 3

@@ -60,6 +60,8 @@ class EngineQuery:
     sort: str = "relevance"  # or "date"
     require_all: bool = True
     tz: tzinfo = timezone.utc  # months are counted in this zone
+    deadline: float | None = None  # time.monotonic() past which the backend stops and returns what it has
+    max_postings: int | None = None  # raise QueryError for a query that would read more postings
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class EngineResult:
     facets: dict  # category -> matches, largest first
     months: dict  # "YYYY-MM" in the query's zone -> matches, in order
     feeds: dict = field(default_factory=dict)  # feed path (Post.feed) -> matches; posts without a feed left out
+    partial: bool = False  # the deadline passed: some matches may be missing, or ranked unscored
 
 
 class SearchEngine(ABC):
@@ -184,16 +187,24 @@ class IndexWriter(ABC):
         """Map path -> signature for every indexed post."""
 
     @abstractmethod
-    def begin(self, full, user_dict=None):
-        """Start a batch; `full` writes a new generation (with `user_dict`, kept beside it)."""
+    def begin(self, full, user_dict=None, source_bytes=0):
+        """Start a batch; `full` writes a new generation (with `user_dict`, kept beside it).
+
+        :param source_bytes: size of the post files a full batch will index; a
+            backend that stores the index locally checks it has room for it.
+        :raises DiskFullError: there is clearly not room for the batch.
+        """
 
     @abstractmethod
     def part_spec(self):
         """A picklable description from which ``open_part`` makes a part in another process."""
 
     @abstractmethod
-    def commit(self, tokens, replaced, deleted, meta):
-        """Make the batch visible: the parts' posts, minus `replaced` old versions and `deleted` paths."""
+    def commit(self, tokens, replaced, deleted, meta, optimize=False):
+        """Make the batch visible: the parts' posts, minus `replaced` old versions and `deleted` paths.
+
+        :param optimize: also compact the index (drop deleted posts, merge its pieces).
+        """
 
     @property
     @abstractmethod

@@ -5,6 +5,8 @@
     SearchEngineError
      ├── IndexNotFoundError      no index at the given directory
      ├── IndexVersionError       the index was built with other text analysis: rebuild it
+     ├── IndexCorruptError       a file of the index is damaged: rebuild it
+     ├── DiskFullError           no room on the disk to write the index
      ├── IndexLockedError        another process is updating the index
      ├── BackendUnavailableError the search cluster does not answer, refuses us, or is red
      ├── ConfigError             a setting or argument is unusable (bad source dir, stale analysis)
@@ -24,6 +26,23 @@ class IndexNotFoundError(SearchEngineError):
 
 class IndexVersionError(SearchEngineError):
     """The index was built with different text analysis and must be rebuilt with `reindex --full`."""
+
+
+class IndexCorruptError(SearchEngineError):
+    """A file of the index cannot be read as written; `reindex --full` rebuilds it."""
+
+    def __init__(self, message, path=None):
+        super().__init__(message)
+        self.path = path
+
+
+class DiskFullError(SearchEngineError):
+    """The disk holding the index has no room for what `reindex` must write."""
+
+    def __init__(self, message, needed=None, free=None):
+        super().__init__(message)
+        self.needed = needed
+        self.free = free
 
 
 class IndexLockedError(SearchEngineError):

@@ -29,7 +29,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import aliases, analysis, boilerplate
+from . import aliases, analysis, boilerplate, store
 from .backends import open_part, open_writer
 from .errors import ConfigError
 from .ingest import apply_templates, feed_of, read_post
@@ -40,7 +40,19 @@ from .sources import check_source_dir, find_posts
 MIN_POSTS_FOR_WORKERS = 64
 
 
-def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, progress=None, backend=None, **options):
+def reindex(
+    source_dir,
+    index_dir,
+    *,
+    full=False,
+    jobs=None,
+    user_dict=None,
+    progress=None,
+    backend=None,
+    allow_empty=False,
+    optimize=False,
+    **options,
+):
     """Bring the index in `index_dir` up to date with the posts under `source_dir`.
 
     Incremental unless `full` (or there is no index yet): new posts are added,
@@ -56,6 +68,9 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
         URL); by default, opensearch for a URL. Options for OpenSearch (``index_name``,
         ``username``, ``password``, ``verify_tls``, ``ca_certs``, ``shards``, ``replicas``):
         see indexer/backends/__init__.py.
+    :param allow_empty: let a source without posts (or whose posts all fail)
+        empty an index that has posts; refused otherwise.
+    :param optimize: compact the index afterwards (one segment, no deleted posts).
     :raises ConfigError: bad source folder, or the index needs a full rebuild.
     :raises IndexLockedError: another process is updating this index.
     :raises BackendUnavailableError: the OpenSearch cluster cannot be reached or used.
@@ -75,15 +90,14 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
             kept_dict = writer.live_user_dict()
         if full:
             indexed, sources = {}, find_posts(root)
+            if not sources and not allow_empty:
+                _refuse_to_empty(writer, root)
         else:
             _check_incremental(writer.location, root, meta, user_dict or kept_dict)
             indexed, sources = writer.signatures(), find_posts(root)
-            if not sources and indexed:
-                raise ConfigError(
-                    f"Source folder '{root}' holds no posts, but the index has {len(indexed)}. "
-                    'Refusing to delete them all; run "reindex --full" if that is what you want.'
-                )
-        writer.begin(full, (user_dict or kept_dict) if full else None)
+            if not sources and indexed and not allow_empty:
+                _refuse_to_empty(writer, root, len(indexed))
+        writer.begin(full, (user_dict or kept_dict) if full else None, sum(s.size for s in sources) if full else 0)
         seen = {s.relpath for s in sources}
         todo = [s for s in sources if indexed.get(s.relpath) != s.signature]
         vanished = [path for path in indexed if path not in seen]
@@ -103,6 +117,8 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
                 todo += [s for s in sources if s.relpath not in queued and feed_of(s.relpath) in retemplated]
             writer.stage_blob(Learnt.BLOB, learnt.to_json())
         outcome, tokens = _write(writer, todo, jobs, progress, templates)
+        if full and todo and not outcome.indexed and not allow_empty:
+            _refuse_to_empty(writer, root, failed=outcome.failed)
         learnt_aliases = aliases.AliasBlob.load(None if full else writer.read_blob(aliases.BLOB))
         learnt_aliases.update(outcome.aliases, vanished)
         writer.stage_blob(aliases.BLOB, learnt_aliases.to_json())
@@ -111,7 +127,7 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
         new_meta = {"last_reindex": now, "source_dir": str(root)}
         if full:
             new_meta.update(created=now, fingerprint=analysis.segmenter(writer.user_dict).fingerprint)
-        writer.commit(tokens, replaced, vanished, new_meta)
+        writer.commit(tokens, replaced, vanished, new_meta, optimize=optimize)
         return ReindexReport(
             added=len(outcome.indexed) - len(replaced),
             updated=len(replaced),
@@ -128,6 +144,21 @@ def reindex(source_dir, index_dir, *, full=False, jobs=None, user_dict=None, pro
             user_dict=str(writer.user_dict) if writer.user_dict else None,
             user_dict_kept=full and user_dict is None and kept_dict is not None,
         )
+
+
+def _refuse_to_empty(writer, root, live=None, failed=()):
+    """Raise ConfigError if the live index has posts: a run would leave it with none."""
+    live = len(writer.signatures()) if live is None else live
+    if not live:
+        return
+    if failed:
+        why = f"none of the {len(failed)} posts could be read (the first: {failed[0].path}: {failed[0].reason})"
+    else:
+        why = "it holds no posts"
+    raise ConfigError(
+        f"Source folder '{root}': {why}, but the index has {live}. Refusing to replace them with an "
+        'empty index; run "reindex --allow-empty" if that is what you want.'
+    )
 
 
 def _check_incremental(location, root, meta, user_dict):
@@ -206,8 +237,38 @@ def _write_share(part, sources, user_dict, templates, tick):
 _shared = {}
 
 
-def _init_worker(counter):
+def _init_worker(counter, parent):
     _shared["counter"] = counter
+    # The writer lock is a flock inherited with the parent's descriptors: only the parent may hold it.
+    store.close_inherited_locks()
+    _die_with(parent)
+
+
+def _die_with(parent):
+    """End this worker as soon as process `parent` (the one running reindex) is gone."""
+    try:  # Linux: the kernel sends SIGKILL when the forking parent dies
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    first_parent = os.getppid()  # the parent itself, or the forkserver, which ends with it
+
+    def watch():  # where prctl is missing, and under forkserver, whose workers are not the parent's children
+        while True:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            if os.getppid() != first_parent:
+                os._exit(1)
+            time.sleep(0.2)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _tick():
@@ -243,7 +304,7 @@ def _in_workers(func, shares, progress, total):
     # fork is cheapest; a process that already runs threads (a web server) uses forkserver.
     context = multiprocessing.get_context("forkserver" if threading.active_count() > 1 else "fork")
     counter = context.Value("l", 0)
-    with context.Pool(len(shares), initializer=_init_worker, initargs=(counter,)) as pool:
+    with context.Pool(len(shares), initializer=_init_worker, initargs=(counter, os.getpid())) as pool:
         pending = pool.map_async(func, shares, chunksize=1)
         while not pending.ready():
             pending.wait(0.25)

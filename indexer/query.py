@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from .analysis import is_token_char, normalize, query_words
-from .config import MAX_QUERY_CHARS, MAX_QUERY_TERMS
+from .config import MAX_QUERY_CHARS, MAX_QUERY_CLAUSES, MAX_QUERY_TERMS
 from .errors import QueryError
 
 # Field prefixes users may type, and the field each one means.
@@ -129,6 +129,12 @@ def parse(text):
         join_next = False
     if len(groups) + len(excluded) > MAX_QUERY_TERMS:
         raise QueryError(f"Query has {len(groups) + len(excluded)} terms; the limit is {MAX_QUERY_TERMS}.")
+    clauses = sum(len(group) for group in groups) + len(excluded)
+    if clauses > MAX_QUERY_CLAUSES:
+        raise QueryError(
+            f"Query has {clauses} terms counting each OR alternative and each excluded term; "
+            f"the limit is {MAX_QUERY_CLAUSES}. Use fewer alternatives."
+        )
     return ParsedQuery(tuple(groups), tuple(excluded))
 
 

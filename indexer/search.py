@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import related
+from . import config, related
 from .aliases import LearntAliases
 from .analysis import is_token_char, normalize
 from .backends import open_engine
@@ -39,6 +39,7 @@ NOTES = {
     "any_term": "No post contains all of the terms; showing posts that contain any of them.",
     "nothing_searchable": "Nothing searchable in the query; showing the newest posts.",
     "pinyin": "Showing results for {reading}.",
+    "partial": "The search took too long and was stopped early; some matching posts may be missing.",
 }
 
 # Fields whose clauses only filter (no words of the text to rank by).
@@ -112,6 +113,7 @@ class SearchIndex:
         expand=True,
         pinyin=True,
         feed=None,
+        time_budget=None,
     ):
         """Search posts; return one page of hits with totals, category facets, per-month counts and the feed tree.
 
@@ -127,9 +129,13 @@ class SearchIndex:
             the posts the reader's own words find still come first.
         :param pinyin: read a Latin query that finds few posts as pinyin of the index's
             words (`kehoufuwu` → 课后服务), below what the letters themselves find.
-        :raises QueryError: for a bad parameter or an unusable query; `.param` names it.
+        :param time_budget: seconds the search may take (default config.QUERY_TIME_BUDGET);
+            past it, what was found so far is returned, with a note.
+        :raises QueryError: for a bad parameter, an unusable query or one that would read
+            more than config.MAX_QUERY_POSTINGS postings; `.param` names it.
         """
         started = time.perf_counter()
+        budget = config.QUERY_TIME_BUDGET if time_budget is None else time_budget
         params = check_params(
             q,
             page=page,
@@ -143,24 +149,27 @@ class SearchIndex:
             names=names,
             feed=feed,
         )
-        query = self._query(params, names)
+        query = replace(self._query(params, names), deadline=time.monotonic() + budget)
         note, reading = None, None
         if params.q.strip() and not query.parsed.groups and not query.parsed.excluded:
             note = "nothing_searchable"
         wide, expansions = self._expanded(query) if expand else (query, ())
         first = (params.page - 1) * params.per_page
-        result = self._run(query, wide, first, params.per_page)
-        reading = self._pinyin.of(self.engine).reading(params.q) if pinyin and result.total <= FEW_MATCHES else None
+        result = self._run(query, wide, first, params.per_page, names)
+        if pinyin and result.total <= FEW_MATCHES and not result.partial:
+            reading = self._pinyin.of(self.engine).reading(params.q)
         if reading:
             wide = replace(wide, parsed=with_reading(wide.parsed, reading))
-            result = self._run(query, wide, first, params.per_page)
+            result = self._run(query, wide, first, params.per_page, names)
             note = "pinyin"
-        if not result.total and len(query.parsed.groups) > 1:
+        if not result.total and len(query.parsed.groups) > 1 and not result.partial:
             any_term, any_wide = replace(query, require_all=False), replace(wide, require_all=False)
-            fallback = self._run(any_term, any_wide, first, params.per_page)
+            fallback = self._run(any_term, any_wide, first, params.per_page, names)
             if fallback.total:
                 result, query, wide = fallback, any_term, any_wide
                 note = "any_term"
+        if result.partial:
+            note = "partial"
         # The reader's own terms and their words; aliases and a pinyin reading only as a whole.
         extra = {normalize(text)[0] for text in (*expansions, reading or "") if text}
         terms = sorted({*highlight_terms(query.parsed, self.engine.segmenter), *extra}, key=len, reverse=True)
@@ -200,10 +209,13 @@ class SearchIndex:
         parsed, added = expand(query.parsed, synonyms)
         return (replace(query, parsed=parsed) if added else query), added
 
-    def _run(self, own, wide, first, limit):
-        if wide is own:
-            return self.engine.search(own, first, limit)
-        return search_expanded(self.engine, own, wide, first, limit)
+    def _run(self, own, wide, first, limit, names=None):
+        try:
+            if wide is own:
+                return self.engine.search(own, first, limit)
+            return search_expanded(self.engine, own, wide, first, limit)
+        except QueryError as exc:  # the postings limit
+            raise QueryError(str(exc), param=(names or {}).get("q", "q")) from None
 
     def aliases(self):
         """Return the aliases learnt from the archive's text, as (full name, short name, posts) sorted."""
@@ -226,6 +238,7 @@ class SearchIndex:
             date_to=params.date_to,
             sort=sort,
             tz=self.tz,
+            max_postings=config.MAX_QUERY_POSTINGS,
         )
 
     # ── single posts ──

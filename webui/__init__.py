@@ -13,7 +13,9 @@
      ├── health  GET /healthz           ok, index generation, post count
      └── errors  one handler: JSON envelope under /api and /healthz, error.html elsewhere
 
-Start it with ``flask --app webui run`` (development) or :func:`serve` (waitress).
+Start it with ``flask --app webui run`` (development) or :func:`serve`: waitress (one
+process, ``threads`` request threads) or, with ``workers`` > 1, gunicorn (that many
+processes, one request at a time each), which uses every core.
 """
 
 from flask import Flask
@@ -114,6 +116,12 @@ def make_server(index_dir, host="127.0.0.1", port=8000, threads=4, options=None)
     """
     import waitress
 
+    app = create_app(settings=_settings(index_dir, options))
+    return waitress.create_server(app, host=host, port=port, threads=threads)
+
+
+def _settings(index_dir, options):
+    """App settings for an index folder, or an OpenSearch URL with its options."""
     settings = {"INDEX_DIR": str(index_dir)}
     options = {k: v for k, v in (options or {}).items() if v is not None}
     if options.get("backend") == "opensearch" or str(index_dir).startswith(("http://", "https://")):
@@ -121,18 +129,66 @@ def make_server(index_dir, host="127.0.0.1", port=8000, threads=4, options=None)
         settings.update({k.upper(): v for k, v in options.items() if k != "backend"})
     elif options.get("backend"):
         settings["BACKEND"] = options["backend"]
-    app = create_app(settings=settings)
-    return waitress.create_server(app, host=host, port=port, threads=threads)
+    return settings
 
 
-def serve(index_dir, host="127.0.0.1", port=8000, threads=4, options=None):
-    """Serve the web UI for an index with waitress until interrupted (Ctrl+C).
+# A gunicorn worker is replaced after this many requests (give or take a tenth), which
+# bounds what its caches and the allocator's fragmentation can grow to.
+WORKER_MAX_REQUESTS = 20_000
 
-    Prints one line with the address; a missing index is not fatal (pages answer 503).
+
+def serve(index_dir, host="127.0.0.1", port=8000, threads=4, workers=1, options=None):
+    """Serve the web UI for an index (folder, or OpenSearch URL with `options`) until interrupted (Ctrl+C).
+
+    One process with `threads` request threads (waitress), or `workers` processes
+    (gunicorn), each answering one request at a time: Python runs one thread at a
+    time per process, so only processes put several cores to work. Prints one line
+    with the address; a missing or damaged index is not fatal (pages answer 503).
     """
+    if workers > 1:
+        return _serve_workers(index_dir, host, port, workers, options)
     server = make_server(index_dir, host=host, port=port, threads=threads, options=options)
     print(f"Serving zhsearch on http://{host}:{server.effective_port} (index: {index_dir}); Ctrl+C stops.", flush=True)
     try:
         server.run()
     finally:
         server.close()
+
+
+def _serve_workers(index_dir, host, port, workers, options=None):
+    """Serve with gunicorn: `workers` forked processes sharing the index folder.
+
+    The app is created once before the fork (imports, jieba's dictionary and the
+    segmenter are shared copy-on-write); each worker then opens its own files.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    app = create_app(settings=_settings(index_dir, options))
+
+    def post_fork(server, worker):
+        # Index files were opened in the parent: a shared descriptor shares its file offset.
+        search = app.extensions.get("search")
+        if search is not None:
+            search.close()
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "sync",
+                "max_requests": WORKER_MAX_REQUESTS,
+                "max_requests_jitter": WORKER_MAX_REQUESTS // 10,
+                "post_fork": post_fork,
+                "accesslog": None,
+                "control_socket_disable": True,  # no management socket in the user's home
+            }.items():
+                if key not in self.cfg.settings:  # a setting newer than the installed gunicorn
+                    continue
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    print(f"Serving zhsearch on http://{host}:{port} with {workers} workers (index: {index_dir}); Ctrl+C stops.")
+    Server().run()

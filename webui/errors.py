@@ -9,6 +9,7 @@ Core errors map to statuses here and only here:
     PostNotFoundError   404
     IndexNotFoundError  503  no index yet: "run reindex"
     IndexVersionError   503  built with other text analysis: "run reindex --full"
+    IndexCorruptError   503  a damaged index file: "run reindex --full"
     IndexLockedError    503
     BackendUnavailableError 503  the OpenSearch cluster does not answer
     other errors        500  (message logged, not shown)
@@ -30,6 +31,7 @@ STATUS_FOR_ERROR = (
     (indexer.PostNotFoundError, 404),
     (indexer.IndexNotFoundError, 503),
     (indexer.IndexVersionError, 503),
+    (indexer.IndexCorruptError, 503),
     (indexer.IndexLockedError, 503),
     (indexer.BackendUnavailableError, 503),
 )

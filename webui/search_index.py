@@ -3,7 +3,7 @@
 ``init_app`` opens ``INDEX_DIR``, or the OpenSearch index at ``URL`` (with
 ``INDEX_NAME``, ``USERNAME``, ``PASSWORD``, ``VERIFY_TLS``, ``CA_CERTS``), in the
 display zone ``TIMEZONE``, at startup and keeps the :class:`indexer.SearchIndex` in
-``app.extensions["search"]``. A missing index or an unreachable cluster is not fatal:
+``app.extensions["search"]``. A missing or damaged index, or an unreachable cluster, is not fatal:
 the app starts, every search answers 503 with the core's message, and the next
 request after a reindex opens the index and carries on (no restart needed).
 """
@@ -22,7 +22,12 @@ def init_app(app):
     """Open ``app.config["INDEX_DIR"]`` and store it in ``app.extensions["search"]``."""
     try:
         app.extensions["search"] = _open(app)
-    except (indexer.IndexNotFoundError, indexer.IndexVersionError, indexer.BackendUnavailableError) as e:
+    except (
+        indexer.IndexNotFoundError,
+        indexer.IndexVersionError,
+        indexer.IndexCorruptError,
+        indexer.BackendUnavailableError,
+    ) as e:
         app.logger.warning("%s", e)
         app.extensions["search"] = None
 
@@ -32,6 +37,7 @@ def get_index():
 
     :raises indexer.IndexNotFoundError: the index still does not exist.
     :raises indexer.IndexVersionError: the index must be rebuilt with ``reindex --full``.
+    :raises indexer.IndexCorruptError: a file of the index is damaged (``reindex --full``).
     """
     app = current_app
     ix = app.extensions.get("search")

@@ -164,7 +164,7 @@ class OpenSearchWriter(IndexWriter):
 
     # ── a batch ──
 
-    def begin(self, full, user_dict=None):
+    def begin(self, full, user_dict=None, source_bytes=0):
         self._full = full or not self._live
         self._lock.check()
         if self._full:
@@ -227,7 +227,7 @@ class OpenSearchWriter(IndexWriter):
     def part(self):
         return OpenSearchPart(self.conn, self._physical)
 
-    def commit(self, tokens, replaced, deleted, meta):
+    def commit(self, tokens, replaced, deleted, meta, optimize=False):
         # `replaced` posts were overwritten in place (same _id); only vanished ones are deleted.
         from ...models import post_id
 

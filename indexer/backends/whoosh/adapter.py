@@ -14,12 +14,121 @@ than the backend quietly.
 - Postings built directly in Whoosh's byte formats for pre-analysed tokens.
 """
 
+import io
+import re
 from collections import Counter
+from pathlib import Path
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.reading import TermNotFound
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
+from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.system import pack_uint
+from whoosh.util import random_name
 from whoosh.util.text import utf8encode
+
+# ── opening and checking an index folder ─────────────────────────────────────
+
+_TOC = re.compile(r"_MAIN_([0-9]+)\.toc")
+
+
+class _DroppedFile(io.FileIO):
+    """A file that may be closed by the garbage collector, as a memory map would be, without a warning."""
+
+    def _dealloc_warn(self, source):  # called when the buffer around it is collected first
+        pass
+
+    def __del__(self):  # when it is collected first
+        if not self.closed:
+            self.close()
+
+
+class _ReadingStorage(FileStorage):
+    """Whoosh's FileStorage reading files instead of memory-mapping them.
+
+    A map of a file that is truncated while mapped kills the process with
+    SIGBUS on the next access; a read just fails (and damaged_file names it).
+    Searchers hold their files open until closed or dropped, like maps; so do
+    the writers of a batch that failed half way (its files are deleted).
+    """
+
+    def __init__(self, path):
+        super().__init__(path, supports_mmap=False)
+
+    def open_file(self, name, **kwargs):
+        return StructFile(io.BufferedReader(_DroppedFile(self._fpath(name), "rb")), name=name, **kwargs)
+
+    def create_file(self, name, excl=False, mode="wb", **kwargs):
+        if excl or self.readonly:
+            return super().create_file(name, excl=excl, mode=mode, **kwargs)
+        raw = _DroppedFile(self._fpath(name), mode.replace("b", ""))
+        buffered = io.BufferedRandom(raw) if "+" in mode else io.BufferedWriter(raw)
+        return StructFile(buffered, name=name, **kwargs)
+
+    def temp_storage(self, name=None):
+        return _ReadingStorage(str(Path(self.folder) / (name or f"{random_name()}.tmp"))).create()
+
+
+def open_index_dir(folder):
+    """Open a Whoosh index folder (files read, never memory-mapped: see _ReadingStorage)."""
+    return _ReadingStorage(str(folder)).open_index()
+
+
+def damaged_file(folder):
+    """Return the path of a file of the index in `folder` that cannot be read as written, or None.
+
+    Checks the table of contents, then each segment: that its files exist and
+    are as long as the segment's own directory says, and that it opens.
+    """
+    folder = Path(folder)
+    storage = _ReadingStorage(str(folder))
+    try:
+        ix = storage.open_index()
+        segments = ix._segments()
+        schema = ix.schema
+    except Exception:  # noqa: BLE001 (any failure to read the TOC means it is damaged)
+        tocs = sorted((int(m[1]), p) for p in folder.iterdir() if (m := _TOC.fullmatch(p.name)))
+        return tocs[-1][1] if tocs else folder
+    for segment in segments:
+        name = segment.make_filename(segment.COMPOUND_EXT) if segment.is_compound() else segment.segment_id()
+        try:
+            if segment.is_compound():
+                size = storage.file_length(name)
+                compound = segment.open_compound_file(storage)
+                try:
+                    end = max((sum(compound.range(n)) for n in compound.list()), default=0)
+                finally:
+                    compound.close()
+                if size < end:
+                    return folder / name
+            SegmentReader(storage, schema, segment).close()
+        except Exception:  # noqa: BLE001 (any failure to open a segment means it is damaged)
+            return folder / name
+    return None
+
+
+def unreferenced_files(folder):
+    """Files in an index folder that its table of contents does not use: leftovers of failed writes.
+
+    :raises Exception: whatever Whoosh raises for a damaged TOC.
+    """
+    ix = open_index_dir(folder)
+    try:
+        live = {segment.segment_id() for segment in ix._segments()}
+        toc = f"_MAIN_{ix.latest_generation()}.toc"
+    finally:
+        ix.close()
+    leftovers = []
+    for path in Path(folder).iterdir():
+        name = path.name
+        if name == "MAIN.tmp" or (
+            name.startswith("MAIN_") and name != "MAIN_WRITELOCK" and name.split(".")[0] not in live
+        ):
+            leftovers.append(path)
+        elif _TOC.fullmatch(name) and name != toc:
+            leftovers.append(path)
+    return leftovers
+
 
 # ── writing segments ────────────────────────────────────────────────────────
 
@@ -35,7 +144,10 @@ def discard_segment(writer):
     ``SegmentWriter.cancel()`` would destroy ``<index>.tmp``, which every
     writer of the index (the parent and the other workers) shares.
     """
-    writer._close_segment()
+    try:
+        writer._close_segment()
+    except OSError:
+        pass  # e.g. a full disk again: the batch's files are deleted anyway
     writer.is_closed = True
 
 
@@ -60,6 +172,8 @@ def commit_with_segments(writer, segments, mergetype):
 
 def posting_blocks(leaf, field, text):
     """Yield the document ids of a term in one segment, a block (list) at a time; nothing if absent."""
+    if not hasattr(leaf, "_terms"):  # an index of no segments reads through an EmptyReader
+        return
     try:
         matcher = leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
     except TermNotFound:

@@ -10,18 +10,19 @@ reader that built them read.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from whoosh import query as wq
-from whoosh.index import open_dir
 from whoosh.scoring import BM25F
 
 from ... import analysis, store
 from ...engine import PHRASE_BOOST, PROXIMITY_SLOP, EngineHit, EngineResult, SearchEngine
-from ...errors import PostNotFoundError
+from ...errors import PostNotFoundError, SearchEngineError
 from ...models import Article, IndexStats, feed_of, in_feed, post_id
 from ...query import CHAR_FIELDS, WORD_FIELDS
+from . import adapter
 from .matching import DocSets, term_docs
 from .schema import CHARS_COLUMN_FIELDS
 
@@ -50,10 +51,38 @@ class WhooshEngine(SearchEngine):
             with self._lock:
                 state = self._state
                 if state is None or state[0] != generation:
+                    store.check_permissions(self.index_dir, gen_dir)
                     seg = analysis.segmenter(store.stored_user_dict(gen_dir))
                     store.check_fingerprint(self.index_dir, gen_dir, seg.fingerprint)
-                    state = self._state = (generation, gen_dir, open_dir(str(gen_dir)), seg)
+                    with self._reading(gen_dir):
+                        ix = adapter.open_index_dir(gen_dir)
+                    state = self._state = (generation, gen_dir, ix, seg)
         return state
+
+    @contextmanager
+    def _reading(self, gen_dir):
+        """Turn what Whoosh raises for a damaged file into IndexCorruptError naming the file.
+
+        Only when the index's files fail a check (adapter.damaged_file) is the
+        error put down to damage; any other error is raised as it is. The
+        thread's searcher is dropped, so the next request reads the files afresh.
+        """
+        try:
+            yield
+        except SearchEngineError:
+            raise
+        except Exception as exc:
+            damaged = adapter.damaged_file(gen_dir)
+            if damaged is None:
+                raise
+            cached = getattr(self._local, "searcher", None)
+            self._local.searcher = None
+            if cached is not None:
+                try:
+                    cached[2].close()
+                except Exception:  # noqa: BLE001 (closing the damaged files may fail too)
+                    pass
+            raise store.corrupt_error(self.index_dir, damaged, exc) from exc
 
     @property
     def segmenter(self):
@@ -75,15 +104,16 @@ class WhooshEngine(SearchEngine):
         its own (Whoosh searchers are not shared between threads) and refreshes
         it when a commit or a new generation has changed the index.
         """
-        generation, _, ix, seg = self._live()
-        cached = getattr(self._local, "searcher", None)
-        # Not Searcher.refresh(): it reuses segment readers and so misses deletions.
-        if cached is None or cached[0] is not ix or cached[2].reader().generation() != ix.latest_generation():
-            if cached is not None:
-                cached[2].close()
-            cached = (ix, generation, ix.searcher(weighting=BM25F()), seg)
-            self._local.searcher = cached
-        yield cached[2], cached[1], cached[3]
+        generation, gen_dir, ix, seg = self._live()
+        with self._reading(gen_dir):
+            cached = getattr(self._local, "searcher", None)
+            # Not Searcher.refresh(): it reuses segment readers and so misses deletions.
+            if cached is None or cached[0] is not ix or cached[2].reader().generation() != ix.latest_generation():
+                if cached is not None:
+                    cached[2].close()
+                cached = (ix, generation, ix.searcher(weighting=BM25F()), seg)
+                self._local.searcher = cached
+            yield cached[2], cached[1], cached[3]
 
     def close(self):
         cached = getattr(self._local, "searcher", None)
@@ -109,28 +139,32 @@ class WhooshEngine(SearchEngine):
     def search(self, query, offset, limit):
         with self._searcher() as (searcher, generation, seg):
             tables = self._tables(searcher, generation, query.tz)
-            match, exact = self._match(searcher, generation, seg, query, tables)
-            ranked = self._order(searcher, seg, query, match, exact, offset + limit, tables)
+            match, exact, partial = self._match(searcher, generation, seg, query, tables)
+            ranked, cut = self._order(searcher, seg, query, match, exact, offset + limit, tables)
             hits = tuple(
                 EngineHit(_article(searcher.stored_fields(docnum)), round(score, 4), docnum in exact)
                 for docnum, score in ranked[offset : offset + limit]
             )
             facets, months, feeds = _count(match, tables)
-        return EngineResult(total=len(match), hits=hits, facets=facets, months=months, feeds=feeds)
+        return EngineResult(
+            total=len(match), hits=hits, facets=facets, months=months, feeds=feeds, partial=partial or cut
+        )
 
     def ids(self, query):
         with self._searcher() as (searcher, generation, seg):
             tables = self._tables(searcher, generation, query.tz)
-            match, exact = self._match(searcher, generation, seg, query, tables)
-            ranked = self._order(searcher, seg, query, match, exact, len(match), tables)
+            match, exact, _ = self._match(searcher, generation, seg, query, tables)
+            ranked, _ = self._order(searcher, seg, query, match, exact, len(match), tables)
             paths = tables["paths"]  # ids derive from paths; no stored fields read
             return [post_id(paths[docnum]) for docnum, _ in ranked]
 
     def _match(self, searcher, generation, seg, query, tables):
-        """(matching docnums, verbatim docnums) for a query under its filters."""
+        """(matching docnums, verbatim docnums, cut short by the deadline) for a query under its filters."""
         reader = searcher.reader()
-        sets = DocSets(searcher, seg, self._char_texts(reader, generation))
+        sets = DocSets(searcher, seg, self._char_texts(reader, generation), deadline=query.deadline)
         parsed = query.parsed
+        if query.max_postings is not None:
+            sets.check_cost(parsed, query.max_postings)
         if parsed.groups:
             match, exact = sets.groups(parsed.groups, require_all=query.require_all)
         else:
@@ -147,19 +181,24 @@ class WhooshEngine(SearchEngine):
             match = {d for d in match if dates[d] is not None and low <= dates[d] <= high}
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
-        return match, exact & match
+        return match, exact & match, sets.partial
 
     def _order(self, searcher, seg, query, match, exact, needed, tables):
-        """The first `needed` matching docs in result order, as (docnum, score)."""
+        """(the first `needed` matching docs in result order as (docnum, score), cut short by the deadline)."""
         if query.sort == "date":
-            return [(docnum, 0.0) for docnum in tables["by_date"] if docnum in match][:needed]
+            return [(docnum, 0.0) for docnum in tables["by_date"] if docnum in match][:needed], False
         scoring = _scoring_query(query.parsed, seg)
-        ranked = []
+        ranked, cut = [], False
         for tier in (exact, match - exact):
             if len(ranked) >= needed:
                 break
+            if query.deadline is not None and time.monotonic() > query.deadline:
+                # Out of time: the rest of the page in index order, unscored.
+                ranked.extend((docnum, 0.0) for docnum in sorted(tier)[: needed - len(ranked)])
+                cut = True
+                continue
             ranked.extend(_top(searcher, scoring, tier, needed - len(ranked)))
-        return ranked
+        return ranked, cut
 
     # ── per-state caches ──
 
@@ -244,7 +283,7 @@ class WhooshEngine(SearchEngine):
     def stats(self, tz=timezone.utc):
         _, gen_dir, ix, _ = self._live()
         meta = store.read_meta(gen_dir)
-        size = sum(p.stat().st_size for p in gen_dir.iterdir() if p.is_file())
+        size = store.folder_size(gen_dir)
         with self._searcher() as (searcher, generation, _):
             tables = self._tables(searcher, generation, tz)
             facets, _, _ = _count(tables["live"], tables)

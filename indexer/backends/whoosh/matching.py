@@ -19,7 +19,10 @@ built from each decoded block of ids, which is several times faster for the
 long lists of common characters.
 """
 
+import time
+
 from ...analysis import query_words
+from ...errors import QueryError
 from ...query import CHAR_FIELDS, WORD_FIELDS, WORD_TWIN
 from .adapter import posting_blocks
 
@@ -27,13 +30,37 @@ from .adapter import posting_blocks
 class DocSets:
     """Docnum sets for the clauses of queries, over one searcher (memoised per term and clause)."""
 
-    def __init__(self, searcher, seg, char_text):
-        """:param char_text: ``char_text(docnum, field)`` → the char tokens of a post's field, as one string."""
+    def __init__(self, searcher, seg, char_text, deadline=None):
+        """:param char_text: ``char_text(docnum, field)`` → the char tokens of a post's field, as one string.
+        :param deadline: time.monotonic() past which verbatim checks and OR alternatives are cut
+            short (``partial`` is then set): matches may be missing, never added.
+        """
         self.reader = searcher.reader()
         self.seg = seg
         self.char_text = char_text
+        self.deadline = deadline
+        self.partial = False
         self._clauses = {}
         self._term_sets = {}
+
+    def late(self):
+        """Whether the deadline has passed."""
+        return self.deadline is not None and time.monotonic() > self.deadline
+
+    def check_cost(self, parsed, limit):
+        """Raise QueryError if evaluating `parsed` would read more than `limit` postings."""
+        cost = 0
+        for clause in [*parsed.positive_clauses, *parsed.excluded]:
+            chars = set(clause.chars)
+            cost += sum(self.reader.doc_frequency(field, c) for field in CHAR_FIELDS[clause.field] for c in chars)
+            if not clause.quoted:
+                words = query_words(clause.norm, self.seg)
+                cost += sum(self.reader.doc_frequency(f, w) for f in WORD_FIELDS[clause.field] for w in words)
+        if cost > limit:
+            raise QueryError(
+                f"The query would read {cost:,} postings, more than the {limit:,} a search may read; "
+                "use fewer or less common terms."
+            )
 
     def term(self, field, text):
         """All live docnums having `text` in `field`."""
@@ -56,7 +83,10 @@ class DocSets:
         match = exact = None
         for group in groups:
             group_match, group_exact = set(), set()
-            for clause in group:
+            for i, clause in enumerate(group):
+                if i and self.late():  # the alternatives found so far stand; every group is still required
+                    self.partial = True
+                    break
                 m, e = self.clause(clause)
                 group_match |= m
                 group_exact |= e
@@ -73,6 +103,11 @@ class DocSets:
     def _evaluate(self, clause):
         chars = clause.chars
         words = [] if clause.quoted else query_words(clause.norm, self.seg)
+        if self.late():
+            # Out of time: only the posts having all of the clause's words (no verbatim
+            # checks, which read every character's postings); a subset of its matches.
+            self.partial = True
+            return self._all_words(words, WORD_FIELDS[clause.field]) if words else set(), set()
         exact = set()
         if clause.field == "category":
             exact |= self.term("category", clause.text.strip())
@@ -81,13 +116,17 @@ class DocSets:
         word_fields = WORD_FIELDS[clause.field]
         if clause.quoted or not words or not word_fields:
             return exact, exact
+        return exact | self._all_words(words, word_fields), exact
+
+    def _all_words(self, words, fields):
+        """Docnums having every one of `words` in one of `fields`."""
         all_words = None
         for word in words:
-            having = set().union(*(self.term(field, word) for field in word_fields))
+            having = set().union(*(self.term(field, word) for field in fields))
             all_words = having if all_words is None else all_words & having
             if not all_words:
                 break
-        return exact | all_words, exact
+        return all_words or set()
 
     def _verbatim(self, field, chars, words):
         """Docnums where `chars` occur consecutively in char field `field`."""
@@ -106,7 +145,16 @@ class DocSets:
         """Those of `candidates` in whose char tokens `chars` stand together."""
         needle = "".join(chars)
         char_text = self.char_text
-        return {docnum for docnum in candidates if needle in char_text(docnum, field)}
+        if self.deadline is None:
+            return {docnum for docnum in candidates if needle in char_text(docnum, field)}
+        found = set()
+        for n, docnum in enumerate(candidates):
+            if n % 256 == 0 and self.late():
+                self.partial = True
+                break
+            if needle in char_text(docnum, field):
+                found.add(docnum)
+        return found
 
 
 def term_docs(reader, field, text):

@@ -20,7 +20,7 @@ from whoosh.writing import SegmentWriter
 
 from ... import store
 from ...engine import IndexWriter, PartWriter
-from ...errors import IndexNotFoundError
+from ...errors import IndexCorruptError, IndexNotFoundError, SearchEngineError
 from . import adapter
 from .schema import CHARS_COLUMN_FIELDS, build_schema
 
@@ -35,6 +35,18 @@ WRITER_LIMIT_MB = 512
 # Small segments (fewer than SEGMENT_DOCS posts) tolerated before they are merged.
 MAX_SMALL_SEGMENTS = 8
 
+# A segment with more than this share of deleted posts is rewritten without them
+# at the next commit (Whoosh only drops deleted posts when it merges a segment).
+MAX_DELETED_SHARE = 0.25
+
+# Index bytes per byte of post files, to estimate the size of a first build
+# (10,000 and 20,000 posts: about 6; small posts cost more).
+INDEX_BYTES_PER_SOURCE_BYTE = 7
+
+# A build needs about this many times its final size free while it runs (segments
+# are written, then merged and compounded, before the parts are removed).
+BUILD_SPACE_FACTOR = 2
+
 
 class WhooshWriter(IndexWriter):
     """Write the embedded index in `index_dir` (created if missing)."""
@@ -48,6 +60,8 @@ class WhooshWriter(IndexWriter):
         self._full = False
         self._user_dict = None
         self._blobs = {}
+        self._committed = False
+        self._needed = None  # bytes the batch was estimated to need
 
     @property
     def location(self):
@@ -57,13 +71,38 @@ class WhooshWriter(IndexWriter):
     def __enter__(self):
         self._lock.__enter__()
         try:
-            self._live = store.current_generation(self.index_dir)
-        except IndexNotFoundError:
-            self._live = None
+            try:
+                self._live = store.current_generation(self.index_dir)
+            except (IndexNotFoundError, IndexCorruptError):
+                self._live = None  # a damaged CURRENT: only a full build can follow
+            self._remove_leftovers()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
         return self
 
-    def __exit__(self, *exc):
-        self._lock.__exit__(*exc)
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is not None and not self._committed and self._gen_dir is not None:
+                self._discard_batch()
+        finally:
+            self._lock.__exit__(exc_type, exc, tb)
+        if isinstance(exc, OSError) and exc.errno in store.NO_SPACE:
+            # A full disk, wherever it struck (a worker, the commit, the switch): one clear error.
+            raise store.disk_full_error(self.index_dir, self._needed) from exc
+
+    def _remove_leftovers(self):
+        """Delete what failed or killed runs left, before this run writes anything."""
+        store.remove_stale_generations(self.index_dir, keep_previous=True)
+        if self._live:
+            _remove_unreferenced(self._live[1])
+
+    def _discard_batch(self):
+        """Remove what an uncommitted batch wrote: its generation, or its segments in the live one."""
+        if self._full:
+            store.clear(self._gen_dir)
+        else:
+            _remove_unreferenced(self._gen_dir)
 
     def live_meta(self):
         return store.read_meta(self._live[1]) if self._live else None
@@ -81,21 +120,31 @@ class WhooshWriter(IndexWriter):
         """Map path → signature for every live document, read from columns (no stored fields)."""
         if not self._live:
             return {}
-        ix = whoosh_index.open_dir(str(self._live[1]))
-        with ix.reader() as reader:
-            if not reader.doc_count_all():
-                return {}
-            paths = reader.column_reader("path")
-            sigs = reader.column_reader("sig")
-            return {paths[docnum]: sigs[docnum] for docnum in reader.all_doc_ids()}
+        gen_dir = self._live[1]
+        try:
+            ix = adapter.open_index_dir(gen_dir)
+            with ix.reader() as reader:
+                if not reader.doc_count_all():
+                    return {}
+                paths = reader.column_reader("path")
+                sigs = reader.column_reader("sig")
+                return {paths[docnum]: sigs[docnum] for docnum in reader.all_doc_ids()}
+        except SearchEngineError:
+            raise
+        except Exception as exc:
+            damaged = adapter.damaged_file(gen_dir)
+            if damaged is None:
+                raise
+            raise store.corrupt_error(self.index_dir, damaged, exc) from exc
 
-    def begin(self, full, user_dict=None):
+    def begin(self, full, user_dict=None, source_bytes=0):
         self._full = full or not self._live
         if self._full:
             store.remove_stale_generations(self.index_dir)
+            self._check_space(source_bytes)
             self._generation = (self._live[0] if self._live else 0) + 1
             self._gen_dir = store.generation_dir(self.index_dir, self._generation)
-            shutil.rmtree(self._gen_dir, ignore_errors=True)
+            store.clear(self._gen_dir)
             self._gen_dir.mkdir()
             if user_dict is not None:
                 shutil.copyfile(user_dict, self._gen_dir / store.USER_DICT_FILE)
@@ -119,8 +168,19 @@ class WhooshWriter(IndexWriter):
     def part(self):
         return WhooshPart(str(self._gen_dir))
 
-    def commit(self, tokens, replaced, deleted, meta):
-        ix = whoosh_index.open_dir(str(self._gen_dir))
+    def _check_space(self, source_bytes):
+        """Raise DiskFullError before a full build that would not fit beside the live index.
+
+        The new generation will be about the size of the live one; a first build
+        is estimated from the size of the posts.
+        """
+        final = store.folder_size(self._live[1]) if self._live else source_bytes * INDEX_BYTES_PER_SOURCE_BYTE
+        self._needed = BUILD_SPACE_FACTOR * final
+        if shutil.disk_usage(self.index_dir).free < self._needed:
+            raise store.disk_full_error(self.index_dir, self._needed)
+
+    def commit(self, tokens, replaced, deleted, meta, optimize=False):
+        ix = adapter.open_index_dir(self._gen_dir)
         writer = ix.writer(limitmb=WRITER_LIMIT_MB)
         try:
             for path in (*replaced, *deleted):
@@ -129,15 +189,19 @@ class WhooshWriter(IndexWriter):
         except BaseException:
             writer.cancel()
             raise
+        if optimize:
+            ix.optimize()  # one segment, no deleted posts
         ix.close()
         for name, text in self._blobs.items():
             store.write_atomic(store.blob_path(self._gen_dir, name), text)
+        self._committed = not self._full  # a full batch counts once CURRENT names it
         store.write_meta(
             self._gen_dir, {**(store.read_meta(self._gen_dir) or {}), **meta, "generation": self._generation}
         )
         if self._full:
             # The switch: searchers opening the index from now on see the new generation.
             store.switch(self.index_dir, self._gen_dir)
+            self._committed = True
             store.remove_stale_generations(self.index_dir, keep_previous=True)
 
 
@@ -145,7 +209,7 @@ class WhooshPart(PartWriter):
     """Writes added posts into new segments of a generation (one per SEGMENT_DOCS posts)."""
 
     def __init__(self, gen_dir):
-        self.ix = whoosh_index.open_dir(gen_dir)
+        self.ix = adapter.open_index_dir(gen_dir)
         self.schema = self.ix.schema
         self.segments = []
         self.writer = None
@@ -210,6 +274,16 @@ def document(analysed, schema):
     return {k: v for k, v in doc.items() if v is not None}
 
 
+def _remove_unreferenced(gen_dir):
+    """Delete the files in a generation that its TOC does not use (a damaged TOC: leave them)."""
+    try:
+        leftovers = adapter.unreferenced_files(gen_dir)
+    except Exception:  # noqa: BLE001 (a damaged index is reported by whoever reads it)
+        return
+    for path in [*leftovers, *Path(gen_dir).glob(f"{store.META_FILE}.tmp*")]:
+        store.clear(path)
+
+
 def _merge_small_segments(writer, segments):
     """Whoosh merge policy: fold the small segments incremental runs leave into the new one.
 
@@ -217,13 +291,19 @@ def _merge_small_segments(writer, segments):
     SEGMENT_DOCS posts, merge nearly all of them in one incremental run.
     Here segments of SEGMENT_DOCS or more stay as they are, and the small
     ones are merged once there are MAX_SMALL_SEGMENTS of them, so an
-    incremental run costs about what it indexes.
+    incremental run costs about what it indexes. A segment of any size whose
+    share of deleted posts passes MAX_DELETED_SHARE is rewritten without
+    them, so updates never leave the index mostly dead posts.
     """
     small = [s for s in segments if s.doc_count_all() < SEGMENT_DOCS]
     if len(small) < MAX_SMALL_SEGMENTS:
+        small = []
+    worn = [s for s in segments if s not in small and s.deleted_count() > MAX_DELETED_SHARE * s.doc_count_all()]
+    if not small and not worn:
         return segments
-    for segment in small:
+    merged = small + worn
+    for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
         reader.close()
-    return [s for s in segments if s not in small]
+    return [s for s in segments if s not in merged]
