@@ -162,9 +162,6 @@ def reindex_command(source, index_dir, full, jobs, user_dict, allow_empty, optim
         bar.close()
     for failure in report.failed:
         click.echo(f"failed: {failure.path}: {failure.reason}", err=True)
-    if not quiet and not as_json:  # the JSON report lists them
-        for path, message in report.warnings:
-            click.echo(f"warning: {path}: {message}", err=True)
     if as_json:
         click.echo(json.dumps(_report_dict(report), ensure_ascii=False, indent=2))
     elif not quiet:
