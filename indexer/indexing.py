@@ -23,6 +23,8 @@ of its posts are written again.
 import json
 import multiprocessing
 import os
+import pickle
+import tempfile
 import threading
 import time
 from dataclasses import replace
@@ -101,22 +103,32 @@ def reindex(
         seen = {s.relpath for s in sources}
         todo = [s for s in sources if indexed.get(s.relpath) != s.signature]
         vanished = [path for path in indexed if path not in seen]
-        templates = {}
-        if todo or vanished:  # a run that changes nothing learns nothing new
-            learnt = Learnt.load(None if full else writer.read_blob(Learnt.BLOB))
-            before = learnt.signatures()
-            learnt.update(_keys_of(todo, jobs), vanished)
-            templates = learnt.templates()
-            retemplated = {
-                feed
-                for feed in before.keys() | templates.keys()
-                if before.get(feed) != (templates[feed].signature if feed in templates else None)
-            }
-            if retemplated and not full:  # their posts must be stripped anew
-                queued = {s.relpath for s in todo}
-                todo += [s for s in sources if s.relpath not in queued and feed_of(s.relpath) in retemplated]
-            writer.stage_blob(Learnt.BLOB, learnt.to_json())
-        outcome, tokens = _write(writer, todo, jobs, progress, templates)
+        templates, shares, caches = {}, [todo], [None]
+        with tempfile.TemporaryDirectory(prefix="zhsearch-reindex-") as cache_dir:
+            if todo or vanished:  # a run that changes nothing learns nothing new
+                learnt = Learnt.load(None if full else writer.read_blob(Learnt.BLOB))
+                before = learnt.signatures()
+                learnt.update(_keys_of(todo, jobs, cache_dir), vanished)
+                templates = learnt.templates()
+                retemplated = {
+                    feed
+                    for feed in before.keys() | templates.keys()
+                    if before.get(feed) != (templates[feed].signature if feed in templates else None)
+                }
+                shares = _shares(todo, jobs)
+                caches = [str(Path(cache_dir) / f"share-{i}.pickle") for i in range(len(shares))]
+                if retemplated and not full:  # their posts must be stripped anew
+                    queued = {s.relpath for s in todo}
+                    extra = [s for s in sources if s.relpath not in queued and feed_of(s.relpath) in retemplated]
+                    count = max(len(shares), len(_shares(todo + extra, jobs)))
+                    shares = [(shares[i] if i < len(shares) else []) + extra[i::count] for i in range(count)]
+                    caches += [None] * (count - len(caches))
+                    todo = todo + extra
+                writer.stage_blob(Learnt.BLOB, learnt.to_json())
+            outcome, tokens = _write(writer, shares, caches, progress, templates)
+        learnt_aliases = aliases.AliasBlob.load(None if full else writer.read_blob(aliases.BLOB))
+        learnt_aliases.update(outcome.aliases, vanished)
+        writer.stage_blob(aliases.BLOB, learnt_aliases.to_json())
         if full and todo and not outcome.indexed and not allow_empty:
             _refuse_to_empty(writer, root, failed=outcome.failed)
         learnt_aliases = aliases.AliasBlob.load(None if full else writer.read_blob(aliases.BLOB))
@@ -202,9 +214,8 @@ class _Outcome:
         self.aliases.update(other.aliases)
 
 
-def _analyse(source, seg, templates):
-    """Ingest, strip the feed's learnt templates and analyse one post: (Post, AnalysedPost) or (Failure, None)."""
-    result = read_post(source)
+def _analyse(source, seg, templates, result):
+    """Strip the feed's learnt templates from a read post and analyse it: (Post, AnalysedPost) or (Failure, None)."""
     if isinstance(result, Failure):
         return result, None
     result, note = apply_templates(result, templates.get(result.feed))
@@ -216,13 +227,16 @@ def _analyse(source, seg, templates):
         return Failure(source.relpath, "text is nested too deeply to analyse"), None
 
 
-def _write_share(part, sources, user_dict, templates, tick):
-    """Ingest, analyse and add `sources` through `part`; return (part's token, outcome)."""
+def _write_share(part, sources, user_dict, templates, tick, cached=None):
+    """Ingest, analyse and add `sources` through `part`; return (part's token, outcome).
+
+    :param cached: the file the keys pass wrote for this share (posts already read), or None.
+    """
     outcome = _Outcome()
     seg = analysis.segmenter(user_dict)
     try:
-        for source in sources:
-            post, analysed = _analyse(source, seg, templates)
+        for source, read in zip(sources, _ReadPosts(cached, sources)):
+            post, analysed = _analyse(source, seg, templates, read)
             outcome.record(post)
             if analysed is not None:
                 part.add(analysed)
@@ -279,24 +293,66 @@ def _tick():
 
 def _worker(task):
     """In a worker process: write one share of the posts through a part of its own."""
-    spec, sources, user_dict, templates = task
-    return _write_share(open_part(spec), sources, user_dict, templates, _tick)
+    spec, sources, user_dict, templates, cached = task
+    return _write_share(open_part(spec), sources, user_dict, templates, _tick, cached)
 
 
-def _keys_worker(sources):
+def _keys_worker(task):
     """In a worker process: the boilerplate keys of a share of the posts."""
-    return _read_keys(sources, _tick)
+    sources, cache = task
+    return _read_keys(sources, _tick, cache)
 
 
-def _read_keys(sources, tick):
-    """{path: PostKeys} of the posts that read well (a failed post keeps its old keys)."""
+def _read_keys(sources, tick, cache):
+    """{path: PostKeys} of the posts that read well (a failed post keeps its old keys).
+
+    Each post read (or its Failure) is also written to the file `cache`, in order,
+    so that writing the posts does not read and clean them again (_ReadPosts).
+    """
     keys = {}
-    for source in sources:
-        post = read_post(source)
-        if not isinstance(post, Failure):
-            keys[source.relpath] = boilerplate.post_keys(post.text.split("\n\n") if post.text else [])
-        tick()
+    with open(cache, "wb") as out:
+        for source in sources:
+            post = read_post(source)
+            pickle.dump((source.relpath, post), out, protocol=pickle.HIGHEST_PROTOCOL)
+            if not isinstance(post, Failure):
+                keys[source.relpath] = boilerplate.post_keys(post.text.split("\n\n") if post.text else [])
+            tick()
     return keys
+
+
+class _ReadPosts:
+    """The read posts of a share, in order: from the keys pass's file while it has them, else read now.
+
+    A share of the writing pass starts with the posts of the same share of the keys pass,
+    in the same order (then come posts of feeds whose templates changed, read now).
+    """
+
+    def __init__(self, cached, sources):
+        self.cached = cached
+        self.sources = sources
+
+    def __iter__(self):
+        stream = open(self.cached, "rb") if self.cached else None  # noqa: SIM115 (closed below)
+        try:
+            pending = self._next(stream)
+            for source in self.sources:
+                if pending is not None and pending[0] == source.relpath:
+                    yield pending[1]
+                    pending = self._next(stream)
+                else:
+                    yield read_post(source)
+        finally:
+            if stream is not None:
+                stream.close()
+
+    @staticmethod
+    def _next(stream):
+        if stream is None:
+            return None
+        try:
+            return pickle.load(stream)
+        except EOFError:
+            return None
 
 
 def _in_workers(func, shares, progress, total):
@@ -313,23 +369,40 @@ def _in_workers(func, shares, progress, total):
         return pending.get()
 
 
-def _keys_of(sources, jobs):
-    """{path: PostKeys} for `sources`, read in worker processes when there are many."""
+def _shares(sources, jobs):
+    """How `sources` are split between `jobs` processes (one share when they are few)."""
     if len(sources) < MIN_POSTS_FOR_WORKERS or jobs == 1:
-        return _read_keys(sources, lambda: None)
+        return [sources]
+    return [sources[i::jobs] for i in range(jobs)]
+
+
+def _keys_of(sources, jobs, cache_dir):
+    """{path: PostKeys} for `sources`, read in worker processes when there are many.
+
+    The posts read are kept in `cache_dir`, a file per share (see _read_keys).
+    """
+    shares = _shares(sources, jobs)
+    caches = [str(Path(cache_dir) / f"share-{i}.pickle") for i in range(len(shares))]
+    if len(shares) == 1:
+        return _read_keys(shares[0], lambda: None, caches[0])
     keys = {}
-    for part in _in_workers(_keys_worker, [sources[i::jobs] for i in range(jobs)], None, len(sources)):
+    for part in _in_workers(_keys_worker, list(zip(shares, caches)), None, len(sources)):
         keys.update(part)
     return keys
 
 
-def _write(writer, sources, jobs, progress, templates):
-    """Write `sources` through parts, stripping `templates` ({feed: FeedTemplates}); return (outcome, tokens)."""
-    total = len(sources)
+def _write(writer, shares, caches, progress, templates):
+    """Write the posts of `shares` through parts, stripping `templates` ({feed: FeedTemplates}).
+
+    One share is written in this process; several in worker processes, one each.
+    `caches[i]` is the file of posts the keys pass read for share i (or None).
+    :return: (outcome, the parts' tokens).
+    """
+    total = sum(len(share) for share in shares)
     if progress:
         progress(0, total)
     user_dict = writer.user_dict and str(writer.user_dict)
-    if total < MIN_POSTS_FOR_WORKERS or jobs == 1:
+    if len(shares) == 1:
         done = [0]
 
         def tick():
@@ -337,11 +410,11 @@ def _write(writer, sources, jobs, progress, templates):
             if progress:
                 progress(done[0], total)
 
-        token, outcome = _write_share(writer.part(), sources, user_dict, templates, tick)
+        token, outcome = _write_share(writer.part(), shares[0], user_dict, templates, tick, caches[0])
         return outcome, [token]
     spec = writer.part_spec()
-    shares = [(spec, sources[i::jobs], user_dict, templates) for i in range(jobs)]
-    results = _in_workers(_worker, shares, progress, total)
+    tasks = [(spec, share, user_dict, templates, cache) for share, cache in zip(shares, caches)]
+    results = _in_workers(_worker, tasks, progress, total)
     outcome = _Outcome()
     for _, part in results:
         outcome.extend(part)

@@ -60,11 +60,11 @@ def _slowed(slow):
     """An _analyse that sleeps on good posts or on bad ones, to force which worker finishes first."""
     real = indexing._analyse
 
-    def analyse(source, seg):
+    def analyse(source, *rest):
         bad = "zzz" in source.relpath or source.relpath.endswith("-bad.md")
         if slow == ("bad" if bad else "good"):
             threading.Event().wait(0.05)
-        return real(source, seg)
+        return real(source, *rest)
 
     return analyse
 
@@ -480,10 +480,10 @@ _SLOW_REINDEX = """
 import sys, time, pathlib, indexer
 from indexer import indexing
 real = indexing._analyse
-def slow(source, seg):
+def slow(source, *rest):
     pathlib.Path(sys.argv[3]).touch()
     time.sleep(0.5)
-    return real(source, seg)
+    return real(source, *rest)
 indexing._analyse = slow
 indexing.reindex(sys.argv[1], sys.argv[2], jobs=2)
 """
