@@ -1,0 +1,57 @@
+"""Contract tests of indexer/backends/whoosh/adapter.py: the private Whoosh names zhsearch relies on.
+
+A Whoosh upgrade that changes any of them must fail here, in one place.
+"""
+
+import pytest
+from fixture_posts import write_post
+from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
+
+import indexer
+from indexer.analysis import char_run, normalize, word_run
+from indexer.backends.whoosh import adapter
+from indexer.backends.whoosh.schema import build_schema
+
+TEXT = "中华人民共和国教育部：课后服务，双减以后的课后服务。ＧＤＰ增长５．２％"
+
+
+@pytest.mark.parametrize("field", ["title", "content", "title_c", "content_c", "meta_c"])
+def test_fast_postings_equal_whoosh_postings(field):
+    schema = build_schema()
+    norm = normalize(TEXT)[0]
+    fast_value = word_run(norm) if field in ("title", "content") else char_run(norm)
+    fast = sorted(schema[field].postings(fast_value))
+    # Raw text goes through Whoosh's own analyzer and format encoding.
+    reference = sorted(adapter.analysed_postings(schema[field].format, schema[field].analyzer, TEXT))
+    assert fast == reference and fast
+
+
+def test_posting_blocks_list_every_document_of_a_term(tmp_path):
+    root = tmp_path / "posts"
+    for i in range(300):  # more than one posting block
+        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇", body="<p>课后服务</p>" if i % 3 else "<p>双减</p>")
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+    with ix.engine._searcher() as (searcher, _, _):
+        reader = searcher.reader()
+        for leaf, _base in reader.leaf_readers():
+            blocks = [list(ids) for ids in adapter.posting_blocks(leaf, "content_c", "课")]
+            expected = list(leaf.postings("content_c", "课").all_ids())
+            assert [d for block in blocks for d in block] == expected and len(blocks) > 1
+            assert list(adapter.posting_blocks(leaf, "content_c", "鑫")) == []  # absent term
+
+
+def test_discarded_segment_leaves_the_shared_temp_folder(tmp_path):
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    keeper = SegmentWriter(ix, _lk=False)
+    dropped = SegmentWriter(ix, _lk=False)
+    shared = tmp_path / f"{ix.indexname}.tmp"
+    assert shared.is_dir()
+    adapter.discard_segment(dropped)
+    assert dropped.is_closed and shared.is_dir()  # Whoosh's cancel() destroys it under the other writers
+    keeper.add_document(id="0123456789abcdef", path="a.md", body="课后服务")
+    segment = adapter.finalize_segment(keeper)  # needs the temp folder the other writer shares
+    writer = ix.writer()
+    adapter.commit_with_segments(writer, [segment], lambda w, segments: segments)
+    assert whoosh_index.open_dir(str(tmp_path)).doc_count() == 1
