@@ -194,23 +194,26 @@ class PostKeys:
     end_prefixes: frozenset[str] = frozenset()
     fingerprint: str = ""
 
+    def to_data(self) -> dict:
+        """{"f": fingerprint, "s": [...], "e": [...], "sp": [...], "ep": [...]} (what to_json writes)."""
+        return {
+            "f": self.fingerprint,
+            "s": sorted(self.start),
+            "e": sorted(self.end),
+            "sp": sorted(self.start_prefixes),
+            "ep": sorted(self.end_prefixes),
+        }
+
     def to_json(self) -> str:
-        """Compact JSON: {"f": fingerprint, "s": [...], "e": [...], "sp": [...], "ep": [...]}."""
-        return json.dumps(
-            {
-                "f": self.fingerprint,
-                "s": sorted(self.start),
-                "e": sorted(self.end),
-                "sp": sorted(self.start_prefixes),
-                "ep": sorted(self.end_prefixes),
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        """Compact JSON of to_data()."""
+        return json.dumps(self.to_data(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> PostKeys:
-        data = json.loads(text)
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> PostKeys:
         return cls(
             frozenset(data["s"]),
             frozenset(data["e"]),
@@ -319,23 +322,26 @@ class FeedCounts:
         """Distinct posts counted (what the thresholds use)."""
         return len(self.posts)
 
+    def to_data(self) -> dict:
+        """{"version", "feed", "posts": {fingerprint: n}, "whole": {key: [s, e, either]}, "prefix": …}."""
+        return {
+            "version": JSON_VERSION,
+            "feed": self.feed,
+            "posts": dict(sorted(self.posts.items())),
+            "whole": {k: list(v) for k, v in sorted(self.whole.items())},
+            "prefix": {k: list(v) for k, v in sorted(self.prefix.items())},
+        }
+
     def to_json(self) -> str:
-        """JSON: {"version", "feed", "posts": {fingerprint: n}, "whole": {key: [s, e, either]}, "prefix": …}."""
-        return json.dumps(
-            {
-                "version": JSON_VERSION,
-                "feed": self.feed,
-                "posts": dict(sorted(self.posts.items())),
-                "whole": {k: list(v) for k, v in sorted(self.whole.items())},
-                "prefix": {k: list(v) for k, v in sorted(self.prefix.items())},
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        """Compact JSON of to_data()."""
+        return json.dumps(self.to_data(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> FeedCounts:
-        data = json.loads(text)
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> FeedCounts:
         _check_version(data)
         return cls(
             feed=data["feed"],
@@ -620,11 +626,21 @@ def _matches(unit: str, templates: FeedTemplates, kinds: Sequence[str]) -> bool:
     return any(p in tables.get((True, kind), ()) for kind in kinds for p in prefixes)
 
 
+# Version of the index's ``boilerplate`` blob (indexing.Learnt); another version is learnt afresh.
+BLOB_VERSION = 1
+
+
+def blob_data(text: str | None) -> dict | None:
+    """The parsed ``boilerplate`` blob of an index, or None when there is none of this version."""
+    data = json.loads(text) if text else None
+    return data if data and data.get("version") == BLOB_VERSION else None
+
+
 def counts_from_blob(text: str | None) -> dict[str, FeedCounts]:
     """{feed: FeedCounts} from the index's stored ``boilerplate`` blob (see indexing.Learnt); {} if none."""
-    if not text:
-        return {}
-    data = json.loads(text)
-    if data.get("version") != 1:
-        return {}
-    return {feed: FeedCounts.from_json(json.dumps(c)) for feed, c in data["feeds"].items()}
+    return counts_of(blob_data(text))
+
+
+def counts_of(data: Mapping | None) -> dict[str, FeedCounts]:
+    """{feed: FeedCounts} of a parsed blob (see blob_data)."""
+    return {feed: FeedCounts.from_data(c) for feed, c in data["feeds"].items()} if data else {}

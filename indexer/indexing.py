@@ -435,7 +435,6 @@ class Learnt:
     """
 
     BLOB = "boilerplate"
-    VERSION = 1
 
     def __init__(self, counts=None, keys=None):
         self.counts = counts or {}  # feed -> FeedCounts
@@ -444,20 +443,18 @@ class Learnt:
     @classmethod
     def load(cls, text):
         """Read a stored blob (None, or one of another version: start afresh)."""
-        if not text:
+        data = boilerplate.blob_data(text)
+        if data is None:
             return cls()
-        data = json.loads(text)
-        if data.get("version") != cls.VERSION:
-            return cls()
-        keys = {path: boilerplate.PostKeys.from_json(json.dumps(k)) for path, k in data["keys"].items()}
-        return cls(boilerplate.counts_from_blob(text), keys)
+        keys = {path: boilerplate.PostKeys.from_data(k) for path, k in data["keys"].items()}
+        return cls(boilerplate.counts_of(data), keys)
 
     def to_json(self):
         return json.dumps(
             {
-                "version": self.VERSION,
-                "feeds": {feed: json.loads(c.to_json()) for feed, c in sorted(self.counts.items())},
-                "keys": {path: json.loads(k.to_json()) for path, k in sorted(self.keys.items())},
+                "version": boilerplate.BLOB_VERSION,
+                "feeds": {feed: c.to_data() for feed, c in sorted(self.counts.items())},
+                "keys": {path: k.to_data() for path, k in sorted(self.keys.items())},
             },
             ensure_ascii=False,
             separators=(",", ":"),
