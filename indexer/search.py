@@ -10,6 +10,7 @@ first, then posts with the terms' words apart; see engine.py.
 
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -210,12 +211,10 @@ class SearchIndex:
         return (replace(query, parsed=parsed) if added else query), added
 
     def _run(self, own, wide, first, limit, names=None):
-        try:
+        with _named_query(names):  # the postings limit
             if wide is own:
                 return self.engine.search(own, first, limit)
             return search_expanded(self.engine, own, wide, first, limit)
-        except QueryError as exc:  # the postings limit
-            raise QueryError(str(exc), param=(names or {}).get("q", "q")) from None
 
     def aliases(self):
         """Return the aliases learnt from the archive's text, as (full name, short name, posts) sorted."""
@@ -223,10 +222,8 @@ class SearchIndex:
 
     def _query(self, params, names):
         """The EngineQuery for checked parameters (a query of nothing to search lists by date)."""
-        try:
+        with _named_query(names):
             parsed = parse(params.q)
-        except QueryError as exc:
-            raise QueryError(str(exc), param=(names or {}).get("q", "q")) from None
         # Nothing to rank by (no terms, or only filters such as category:快讯): newest first.
         ranked = any(clause.field not in FILTER_FIELDS for clause in parsed.positive_clauses)
         sort = params.sort if ranked else "date"
@@ -314,6 +311,15 @@ def feed_tree(feeds):
         )
 
     return nodes(root, "")
+
+
+@contextmanager
+def _named_query(names):
+    """Re-raise a QueryError about the query under the caller's name for it (`names`, see check_params)."""
+    try:
+        yield
+    except QueryError as exc:
+        raise QueryError(str(exc), param=(names or {}).get("q", "q")) from None
 
 
 def _checked_id(post_id):
