@@ -36,6 +36,11 @@ _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,8}")
 _LATIN_QUERY = re.compile(r"[A-Za-z][A-Za-z ']*")
 
 
+def could_be_pinyin(text):
+    """Whether `text` is letters enough to be read as pinyin (checked before any table is built)."""
+    return bool(_LATIN_QUERY.fullmatch(text.strip())) and len(re.sub(r"[^A-Za-z]", "", text)) >= MIN_LETTERS
+
+
 class PinyinTable:
     """{pinyin key: ((posts, word), ...) most frequent first} over Chinese words of 2 to 8 characters."""
 
@@ -48,11 +53,9 @@ class PinyinTable:
 
     def reading(self, text):
         """The Chinese the letters of `text` spell as pinyin of index words (fewest, most frequent words), or None."""
-        if not _LATIN_QUERY.fullmatch(text.strip()):
+        if not could_be_pinyin(text):
             return None
         letters = re.sub(r"[^a-z]", "", text.lower())
-        if len(letters) < MIN_LETTERS:
-            return None
         # best[i] = (score, words) for letters[:i]; a word costs a fixed amount, frequency earns back.
         best = [None] * (len(letters) + 1)
         best[0] = (0.0, ())
