@@ -54,6 +54,10 @@ MAX_QUERY_POSTINGS = 500_000
 # Checked between steps, so a search can overrun it by one step (a few 100 ms at most).
 QUERY_TIME_BUDGET = 0.5
 
+# Megabytes the embedded index may keep of reused postings (the posts of common
+# terms and clauses, as compressed bitmaps) per open index. Env ZHSEARCH_CACHE_MB.
+CACHE_MB = 64
+
 # Target snippet length in characters, and how many fragments a snippet joins.
 SNIPPET_CHARS = 120
 SNIPPET_FRAGMENTS = 3

@@ -24,7 +24,7 @@ from .errors import PostNotFoundError, QueryError
 from .highlight import mark, snippet
 from .models import FeedNode, Hit, SearchPage
 from .params import SORTS, check_params, resolve_timezone
-from .pinyin import FEW_MATCHES, PinyinTables, with_reading
+from .pinyin import FEW_MATCHES, PinyinTables, could_be_pinyin, with_reading
 from .query import highlight_terms, parse
 from .synonyms import DEFAULT_SYNONYMS, SynonymFiles, expand, search_expanded
 
@@ -47,7 +47,7 @@ NOTES = {
 FILTER_FIELDS = ("category", "author")
 
 
-def open_index(location, *, backend=None, timezone=None, synonyms=None, **options):
+def open_index(location, *, backend=None, timezone=None, synonyms=None, cache_mb=None, **options):
     """Open the index at `location` (an index folder, or an OpenSearch URL) for searching.
 
     :param backend: "whoosh" (a folder) or "opensearch"; by default opensearch when
@@ -57,11 +57,13 @@ def open_index(location, *, backend=None, timezone=None, synonyms=None, **option
     :param timezone: the display time zone (an IANA name or tzinfo; default
         config.TIMEZONE): date filters are read and months counted in it.
     :param synonyms: a synonym file (Solr format) searched besides the shipped list.
+    :param cache_mb: megabytes the embedded index keeps of reused postings
+        (default config.CACHE_MB); memory grows no further with the archive.
     :raises IndexNotFoundError: when there is none; the message says to run reindex.
     :raises IndexVersionError: when it was built with other text analysis.
     :raises BackendUnavailableError: when the cluster cannot be reached or answer.
     """
-    return SearchIndex(location, backend=backend, timezone=timezone, synonyms=synonyms, **options)
+    return SearchIndex(location, backend=backend, timezone=timezone, synonyms=synonyms, cache_mb=cache_mb, **options)
 
 
 class SearchIndex:
@@ -70,11 +72,11 @@ class SearchIndex:
     A context manager: ``with open_index(d) as ix: ...`` closes it.
     """
 
-    def __init__(self, location, *, backend=None, timezone=None, synonyms=None, **options):
+    def __init__(self, location, *, backend=None, timezone=None, synonyms=None, cache_mb=None, **options):
         self.location = location
         self.index_dir = Path(location)
         self.tz = resolve_timezone(timezone)
-        self.engine = open_engine(location, backend, **options)
+        self.engine = open_engine(location, backend, cache_mb=cache_mb, **options)
         self.synonym_files = SynonymFiles([DEFAULT_SYNONYMS, *([synonyms] if synonyms else [])])
         self._learnt = LearntAliases()
         self._pinyin = PinyinTables()
@@ -157,7 +159,7 @@ class SearchIndex:
         wide, expansions = self._expanded(query) if expand else (query, ())
         first = (params.page - 1) * params.per_page
         result = self._run(query, wide, first, params.per_page, names)
-        if pinyin and result.total <= FEW_MATCHES and not result.partial:
+        if pinyin and result.total <= FEW_MATCHES and not result.partial and could_be_pinyin(params.q):
             reading = self._pinyin.of(self.engine).reading(params.q)
         if reading:
             wide = replace(wide, parsed=with_reading(wide.parsed, reading))

@@ -16,7 +16,7 @@ from indexer.backends.whoosh.schema import build_schema
 TEXT = "中华人民共和国教育部：课后服务，双减以后的课后服务。ＧＤＰ增长５．２％"
 
 
-@pytest.mark.parametrize("field", ["title", "content", "title_c", "content_c", "meta_c"])
+@pytest.mark.parametrize("field", ["title", "content", "title_c", "content_c", "meta_c", "content_b", "title_b"])
 def test_fast_postings_equal_whoosh_postings(field):
     schema = build_schema()
     norm = normalize(TEXT)[0]
@@ -40,6 +40,23 @@ def test_posting_blocks_list_every_document_of_a_term(tmp_path):
             expected = list(leaf.postings("content_c", "课").all_ids())
             assert [d for block in blocks for d in block] == expected and len(blocks) > 1
             assert list(adapter.posting_blocks(leaf, "content_c", "鑫")) == []  # absent term
+
+
+def test_numeric_column_reads_every_document_of_a_segment(tmp_path):
+    root = tmp_path / "posts"
+    for i in range(40):
+        date = f"2022-05-{i % 28 + 1:02d} 08:00:00" if i % 5 else None  # some posts undated
+        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇", body="<p>课后服务</p>", date=date)
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+    with ix.engine._searcher() as (searcher, _, _):
+        for leaf, _base in searcher.reader().leaf_readers():
+            values = adapter.numeric_column(leaf, "date")
+            column = leaf.column_reader("date", translate=False)
+            assert len(values) == leaf.doc_count_all() > 0
+            expected = [column[d] if column[d] <= 2**63 - 1 else 0 for d in range(leaf.doc_count_all())]
+            assert values.tolist() == expected
+            assert len(set(expected)) > 2  # real dates, not only the default
 
 
 def test_discarded_segment_leaves_the_shared_temp_folder(tmp_path):

@@ -76,6 +76,8 @@ def create_app(test_config=None, *, settings=None):
         CA_CERTS=None,
         # "whoosh" or "opensearch"; None: opensearch when URL is set.
         BACKEND=None,
+        # Megabytes of reused postings the embedded index keeps (ZHSEARCH_CACHE_MB).
+        CACHE_MB=_core_config.CACHE_MB,
     )
     if test_config is None:
         app.config.from_prefixed_env(_core_config.ENV_PREFIX)

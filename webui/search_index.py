@@ -65,7 +65,11 @@ def _open(app):
             config["URL"], backend="opensearch", timezone=config["TIMEZONE"], synonyms=config.get("SYNONYMS"), **options
         )
     return indexer.open_index(
-        config["INDEX_DIR"], backend=config.get("BACKEND"), timezone=config["TIMEZONE"], synonyms=config.get("SYNONYMS")
+        config["INDEX_DIR"],
+        backend=config.get("BACKEND"),
+        timezone=config["TIMEZONE"],
+        synonyms=config.get("SYNONYMS"),
+        cache_mb=config.get("CACHE_MB"),
     )
 
 

@@ -49,8 +49,12 @@ def _connection(location, options):
     return Connection.of(location, **{k: options[k] for k in CONNECTION_OPTIONS})
 
 
-def open_engine(location, backend=None, **options):
-    """Open the read side of the index at `location` (a folder for whoosh, a URL for opensearch)."""
+def open_engine(location, backend=None, cache_mb=None, **options):
+    """Open the read side of the index at `location` (a folder for whoosh, a URL for opensearch).
+
+    :param cache_mb: the embedded index's budget for reused postings (config.CACHE_MB by
+        default); OpenSearch keeps its own caches, sized on the cluster.
+    """
     backend = backend_name(location, backend)
     options = _options(backend, options, CONNECTION_OPTIONS)
     if backend == "opensearch":
@@ -59,7 +63,7 @@ def open_engine(location, backend=None, **options):
         return OpenSearchEngine(_connection(location, options))
     from .whoosh.engine import WhooshEngine
 
-    return WhooshEngine(location)
+    return WhooshEngine(location, cache_mb=cache_mb)
 
 
 def open_writer(location, backend=None, **options):

@@ -9,6 +9,7 @@ than the backend quietly.
 - Segments written by worker processes and committed together: the same
   calls Whoosh's own ``MpWriter`` makes (``_finalize_segment``,
   ``_merge_segments``, ``_commit_toc``, ``_finish``).
+- Numeric columns read as one array (``NumericColumn.Reader``'s file and offsets).
 - Posting lists read a block at a time (``leaf._terms``, ``W3LeafMatcher``'s
   block decoding) instead of a posting at a time.
 - Postings built directly in Whoosh's byte formats for pre-analysed tokens.
@@ -19,6 +20,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
@@ -192,12 +194,38 @@ def posting_blocks(leaf, field, text):
     yield ids
 
 
+def numeric_column(leaf, field):
+    """A segment's numeric column as a NumPy int64 array, one value per document.
+
+    Documents without a value, and values beyond int64, read as 0 (callers
+    know from postings which documents have one). The column's bytes are read
+    in one piece; Whoosh's reader unpacks them one document at a time.
+    """
+    size = leaf.doc_count_all()
+    values = np.zeros(size, dtype=np.int64)
+    if not size or not leaf.has_column(field):
+        return values
+    column = leaf.column_reader(field, translate=False)
+    count = min(column._count, size)
+    raw = np.frombuffer(column._dbfile.get(column._basepos, count * column._fixedlen), dtype=">" + column._typecode)
+    if raw.dtype.kind == "u":
+        raw = np.where(raw > np.iinfo(np.int64).max, 0, raw)
+    values[:count] = raw
+    return values
+
+
 # ── building postings ───────────────────────────────────────────────────────
 
 
 def char_postings(chars, boost):
     """Postings of a Frequency-format field for pre-analysed characters: (term, freq, weight, value)."""
     return ((utf8encode(char)[0], freq, freq * boost, pack_uint(freq)) for char, freq in Counter(chars).items())
+
+
+def bigram_postings(chars, boost):
+    """Postings of an Existence-format field for the bigrams of pre-analysed characters."""
+    grams = {chars[i : i + 2] for i in range(len(chars) - 1)}
+    return ((utf8encode(gram)[0], 1, boost, b"") for gram in grams)
 
 
 def word_postings(pairs, fmt):

@@ -83,6 +83,21 @@ class CharTokenizer(_NormalizingTokenizer):
                 pos += 1
 
 
+class BigramTokenizer(_NormalizingTokenizer):
+    """Normalise text and emit each pair of consecutive char tokens (see CharTokenizer) as one token."""
+
+    prepared = CharRun
+
+    def _replay(self, value):
+        return ((value[i : i + 2], i, None, None) for i in range(len(value) - 1))
+
+    def _tokens(self, norm):
+        kept = [index for index, char in enumerate(norm) if is_token_char(char)]
+        for pos in range(len(kept) - 1):
+            start, end = kept[pos], kept[pos + 1]
+            yield norm[start] + norm[end], pos, start, end + 1
+
+
 def ChineseAnalyzer():
     """Word analyzer: normalisation + jieba words with ordinal positions."""
     return JiebaTokenizer()
@@ -91,3 +106,8 @@ def ChineseAnalyzer():
 def ChineseCharAnalyzer():
     """Character analyzer: normalisation + one token per letter, digit or ideograph."""
     return CharTokenizer()
+
+
+def ChineseBigramAnalyzer():
+    """Bigram analyzer: normalisation + one token per two consecutive char tokens."""
+    return BigramTokenizer()

@@ -1,30 +1,37 @@
 """The embedded backend's read side: a SearchEngine over a Whoosh index folder.
 
-Matching (matching.py) works on sets of document numbers: char postings give
-the candidates for a verbatim match, a substring search in the post's char
-tokens (the ``chars`` column) confirms it, word postings give the rest.
+Matching (matching.py) works on bitmaps of document numbers: char and bigram
+postings give the verbatim matches (a substring search in the post's char
+tokens confirms the few that postings cannot), word postings give the rest.
 Ranking scores only what matched, a tier at a time, with Whoosh's BM25F and a
-sloppy phrase over words for proximity. Per-document tables (categories,
-dates, months, date order) are built once per index state, keyed by what the
-reader that built them read.
+sloppy phrase over words for proximity; the top-N collector skips blocks that
+cannot make the page. Per-post tables (tables.py: live posts, categories,
+feeds, dates, months, date order) are built once per index state, keyed by
+what the reader that built them read; the postings of terms and clauses are
+reused across queries within a byte budget (cache.py).
 """
 
 import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from itertools import islice
 
+from pyroaring import BitMap
 from whoosh import query as wq
+from whoosh.collectors import TopCollector
 from whoosh.scoring import BM25F
 
-from ... import analysis, store
+from ... import analysis, config, store
 from ...engine import PHRASE_BOOST, PROXIMITY_SLOP, EngineHit, EngineResult, SearchEngine
-from ...errors import PostNotFoundError, SearchEngineError
-from ...models import Article, IndexStats, feed_of, in_feed, post_id
+from ...errors import IndexVersionError, PostNotFoundError, SearchEngineError
+from ...models import Article, IndexStats, post_id
 from ...query import CHAR_FIELDS, WORD_FIELDS
 from . import adapter
-from .matching import DocSets, term_docs
-from .schema import CHARS_COLUMN_FIELDS
+from .cache import SetCache
+from .matching import DocSets
+from .schema import CHARS_COLUMN_FIELDS, outdated_message
+from .tables import Tables
 
 # Categories listed by stats().
 TOP_CATEGORIES = 10
@@ -33,11 +40,13 @@ TOP_CATEGORIES = 10
 class WhooshEngine(SearchEngine):
     """Search the embedded index in `index_dir`, following the generations `reindex` makes."""
 
-    def __init__(self, index_dir):
+    def __init__(self, index_dir, cache_mb=None):
+        """:param cache_mb: memory for reused postings of terms and clauses (default config.CACHE_MB)."""
         self.index_dir = index_dir
         self._lock = threading.Lock()
         self._state = None  # (generation, folder, Whoosh index, Segmenter)
         self._caches = {}  # name -> (state key, value); see _per_state
+        self._sets = SetCache(int((config.CACHE_MB if cache_mb is None else cache_mb) * 1024 * 1024))
         self._local = threading.local()
         self._live()
 
@@ -56,6 +65,10 @@ class WhooshEngine(SearchEngine):
                     store.check_fingerprint(self.index_dir, gen_dir, seg.fingerprint)
                     with self._reading(gen_dir):
                         ix = adapter.open_index_dir(gen_dir)
+                    outdated = outdated_message(ix.schema, self.index_dir)
+                    if outdated:
+                        ix.close()
+                        raise IndexVersionError(outdated)
                     state = self._state = (generation, gen_dir, ix, seg)
         return state
 
@@ -111,8 +124,10 @@ class WhooshEngine(SearchEngine):
             if cached is None or cached[0] is not ix or cached[2].reader().generation() != ix.latest_generation():
                 if cached is not None:
                     cached[2].close()
-                cached = (ix, generation, ix.searcher(weighting=BM25F()), seg)
+                searcher = ix.searcher(weighting=BM25F())
+                cached = (ix, generation, searcher, seg, _char_text(searcher.reader()))
                 self._local.searcher = cached
+            self._local.char_text = cached[4]
             yield cached[2], cached[1], cached[3]
 
     def close(self):
@@ -125,6 +140,12 @@ class WhooshEngine(SearchEngine):
                 self._state[2].close()
             self._state = None
             self._caches.clear()
+        self._sets.clear()
+
+    @property
+    def cache_bytes(self):
+        """(bytes the reused postings take now, the budget)."""
+        return self._sets.used, self._sets.budget
 
     def read_blob(self, name):
         return store.read_blob(self._live()[1], name)
@@ -138,55 +159,53 @@ class WhooshEngine(SearchEngine):
 
     def search(self, query, offset, limit):
         with self._searcher() as (searcher, generation, seg):
-            tables = self._tables(searcher, generation, query.tz)
+            tables = self._tables(searcher, generation)
             match, exact, partial = self._match(searcher, generation, seg, query, tables)
-            ranked, cut = self._order(searcher, seg, query, match, exact, offset + limit, tables)
+            ranked, cut = self._order(searcher, seg, query, match, exact, offset, limit, tables)
             hits = tuple(
                 EngineHit(_article(searcher.stored_fields(docnum)), round(score, 4), docnum in exact)
-                for docnum, score in ranked[offset : offset + limit]
+                for docnum, score in ranked
             )
-            facets, months, feeds = _count(match, tables)
+            facets, months, feeds = tables.count(match, query.tz)
         return EngineResult(
             total=len(match), hits=hits, facets=facets, months=months, feeds=feeds, partial=partial or cut
         )
 
     def ids(self, query):
         with self._searcher() as (searcher, generation, seg):
-            tables = self._tables(searcher, generation, query.tz)
+            tables = self._tables(searcher, generation)
             match, exact, _ = self._match(searcher, generation, seg, query, tables)
-            ranked, _ = self._order(searcher, seg, query, match, exact, len(match), tables)
-            paths = tables["paths"]  # ids derive from paths; no stored fields read
+            ranked, _ = self._order(searcher, seg, query, match, exact, 0, len(match), tables)
+            paths = searcher.reader().column_reader("path")  # ids derive from paths; no stored fields read
             return [post_id(paths[docnum]) for docnum, _ in ranked]
 
     def _match(self, searcher, generation, seg, query, tables):
         """(matching docnums, verbatim docnums, cut short by the deadline) for a query under its filters."""
         reader = searcher.reader()
-        sets = DocSets(searcher, seg, self._char_texts(reader, generation), deadline=query.deadline)
+        state = _state_key(reader, generation)
+        sets = DocSets(searcher, seg, self._local.char_text, self._sets, state, deadline=query.deadline)
         parsed = query.parsed
         if query.max_postings is not None:
             sets.check_cost(parsed, query.max_postings)
         if parsed.groups:
             match, exact = sets.groups(parsed.groups, require_all=query.require_all)
         else:
-            match, exact = set(tables["live"]), set()
+            match, exact = BitMap(tables.live), BitMap()
         if query.category:
             match &= sets.term("category", query.category)
         if query.feed:
-            feeds = tables["feeds"]
-            match = {d for d in match if in_feed(feeds[d], query.feed)}
+            match &= tables.in_feed(query.feed)
         if query.date_from or query.date_to:
-            dates = tables["dates"]
-            low = _naive_utc(query.date_from) or datetime.min
-            high = _naive_utc(query.date_to) or datetime.max
-            match = {d for d in match if dates[d] is not None and low <= dates[d] <= high}
+            match &= tables.date_range(_naive_utc(query.date_from), _naive_utc(query.date_to))
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
         return match, exact & match, sets.partial
 
-    def _order(self, searcher, seg, query, match, exact, needed, tables):
-        """(the first `needed` matching docs in result order as (docnum, score), cut short by the deadline)."""
+    def _order(self, searcher, seg, query, match, exact, offset, limit, tables):
+        """(matching docs `offset` to `offset + limit` in result order as (docnum, score), cut short by deadline)."""
         if query.sort == "date":
-            return [(docnum, 0.0) for docnum in tables["by_date"] if docnum in match][:needed], False
+            return [(docnum, 0.0) for docnum in tables.newest(match, offset, limit)], False
+        needed = offset + limit
         scoring = _scoring_query(query.parsed, seg)
         ranked, cut = [], False
         for tier in (exact, match - exact):
@@ -194,11 +213,11 @@ class WhooshEngine(SearchEngine):
                 break
             if query.deadline is not None and time.monotonic() > query.deadline:
                 # Out of time: the rest of the page in index order, unscored.
-                ranked.extend((docnum, 0.0) for docnum in sorted(tier)[: needed - len(ranked)])
+                ranked.extend((docnum, 0.0) for docnum in islice(tier, needed - len(ranked)))
                 cut = True
                 continue
             ranked.extend(_top(searcher, scoring, tier, needed - len(ranked)))
-        return ranked, cut
+        return ranked[offset:needed], cut
 
     # ── per-state caches ──
 
@@ -209,7 +228,7 @@ class WhooshEngine(SearchEngine):
         to), so a thread still on an older reader never files its value under
         a newer state.
         """
-        key = (generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+        key = _state_key(reader, generation)
         with self._lock:
             cached = self._caches.get(name)
         if cached is None or cached[0] != key:
@@ -221,26 +240,10 @@ class WhooshEngine(SearchEngine):
             return value
         return cached[1]
 
-    def _char_texts(self, reader, generation):
-        """``char_text(docnum, field)`` for verbatim checks: the `chars` column, decoded once per index state."""
-        texts = self._per_state(reader, generation, "char_texts", dict)  # docnum -> char tokens per field
-        slot = {field: i for i, field in enumerate(CHARS_COLUMN_FIELDS)}
-        column = reader.column_reader("chars") if reader.doc_count_all() else None
-
-        def char_text(docnum, field):
-            lines = texts.get(docnum)
-            if lines is None:
-                lines = texts[docnum] = column[docnum].decode("utf-8").split("\n")
-            return lines[slot[field]]
-
-        return char_text
-
-    def _tables(self, searcher, generation, tz):
-        """Per-document categories, dates, months (in `tz`) and the date order, cached per index state."""
+    def _tables(self, searcher, generation):
+        """Per-post tables (tables.Tables) of what `searcher` sees, built once per index state."""
         reader = searcher.reader()
-        base = self._per_state(reader, generation, "tables", lambda: _build_tables(reader))
-        zone = getattr(tz, "key", None) or str(tz)
-        return self._per_state(reader, generation, f"months:{zone}", lambda: _with_months(base, tz))
+        return self._per_state(reader, generation, "tables", lambda: Tables(reader))
 
     # ── single posts ──
 
@@ -285,8 +288,7 @@ class WhooshEngine(SearchEngine):
         meta = store.read_meta(gen_dir)
         size = store.folder_size(gen_dir)
         with self._searcher() as (searcher, generation, _):
-            tables = self._tables(searcher, generation, tz)
-            facets, _, _ = _count(tables["live"], tables)
+            facets = self._tables(searcher, generation).count_categories()
         last = meta.get("last_reindex")
         return IndexStats(
             index_dir=str(self.index_dir),
@@ -325,46 +327,6 @@ def _article(fields):
     )
 
 
-def _build_tables(reader):
-    size = reader.doc_count_all()
-    live = list(reader.all_doc_ids())
-    categories = [()] * size
-    for term in reader.lexicon("category"):
-        name = term.decode("utf-8")
-        for docnum in term_docs(reader, "category", name):
-            categories[docnum] += (name,)
-    dated = set()
-    for term in reader.lexicon("month"):
-        dated |= term_docs(reader, "month", term.decode("utf-8"))
-    if size:
-        dates_column = reader.column_reader("date")
-        paths_column = reader.column_reader("path")
-        dates = [dates_column[d] if d in dated else None for d in range(size)]  # a missing date reads as a default
-        paths = [paths_column[d] for d in range(size)]
-    else:
-        dates, paths = [], []
-    # Newest first; undated posts last, in index order.
-    by_date = sorted((d for d in live if dates[d] is not None), key=dates.__getitem__, reverse=True)
-    by_date += [d for d in live if dates[d] is None]
-    feeds = [feed_of(path) if path else None for path in paths]  # a post's feed is its folder
-    return {
-        "categories": categories,
-        "dates": dates,
-        "paths": paths,
-        "feeds": feeds,
-        "by_date": by_date,
-        "live": live,
-    }
-
-
-def _with_months(tables, tz):
-    months = [
-        value.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%Y-%m") if value is not None else None
-        for value in tables["dates"]
-    ]
-    return {**tables, "months": months}
-
-
 def _scoring_query(parsed, seg):
     """Whoosh query whose BM25F scores order the posts that matched `parsed`.
 
@@ -394,33 +356,51 @@ def _scoring_query(parsed, seg):
     return scoring
 
 
+class _AllowedTopCollector(TopCollector):
+    """Whoosh's top-N collector over the documents of a set only.
+
+    A filter given to ``searcher.search`` is applied before the collector, so
+    every match of the query is scored and the collector cannot skip blocks;
+    checking the set as a document is collected keeps the block skipping.
+    """
+
+    def __init__(self, allowed, limit):
+        super().__init__(limit=limit)
+        self.allowed = allowed
+
+    def collect(self, sub_docnum):
+        if self.offset + sub_docnum in self.allowed:
+            return super().collect(sub_docnum)
+        return 0
+
+
 def _top(searcher, scoring, docs, limit):
     """The `limit` best of `docs` by the scoring query, as (docnum, score); unscored docs follow."""
     if not docs or limit <= 0:
         return []
-    results = searcher.search(scoring, filter=docs, limit=limit)
-    top = [(docnum, float(score)) for score, docnum in results.top_n]
+    collector = _AllowedTopCollector(docs, limit)
+    searcher.search_with_collector(scoring, collector)
+    top = [(docnum, float(score)) for score, docnum in collector.results().top_n]
     if len(top) < limit:
-        seen = {docnum for docnum, _ in top}
-        top += [(docnum, 0.0) for docnum in sorted(docs - seen)[: limit - len(top)]]
+        seen = BitMap(docnum for docnum, _ in top)
+        top += [(docnum, 0.0) for docnum in islice(docs - seen, limit - len(top))]
     return top
 
 
-def _count(docs, tables):
-    """Counts over `docs`: ({category: n} largest first, {month: n} in order, {feed path: n})."""
-    categories, months, feeds = tables["categories"], tables["months"], tables["feeds"]
-    facets, per_month, per_feed = {}, {}, {}
-    for docnum in docs:
-        for name in categories[docnum]:
-            facets[name] = facets.get(name, 0) + 1
-        month = months[docnum]
-        if month:
-            per_month[month] = per_month.get(month, 0) + 1
-        feed = feeds[docnum]
-        if feed:
-            per_feed[feed] = per_feed.get(feed, 0) + 1
-    facets = dict(sorted(facets.items(), key=lambda item: (-item[1], item[0])))
-    return facets, dict(sorted(per_month.items())), per_feed
+def _state_key(reader, generation):
+    """What identifies the index state a reader sees (newer states compare greater)."""
+    return (generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+
+
+def _char_text(reader):
+    """``char_text(docnum, field)``: the char tokens of a post's field, read from the `chars` column."""
+    slot = {field: i for i, field in enumerate(CHARS_COLUMN_FIELDS)}
+    column = reader.column_reader("chars") if reader.doc_count_all() else None
+
+    def char_text(docnum, field):
+        return column[docnum].decode("utf-8").split("\n")[slot[field]]
+
+    return char_text
 
 
 def _naive_utc(value):

@@ -1,43 +1,55 @@
-"""Evaluate parsed queries into sets of document numbers.
+"""Evaluate parsed queries into sets of document numbers (compressed bitmaps).
 
 A clause matches a post when its text occurs there verbatim ("exact": its
-characters form a phrase in a char field) or, unless quoted, when all of its
+characters stand together in a char field) or, unless quoted, when all of its
 jieba words occur. Sets, not scores, decide what matches; scores only order
-what matched (see search.py), so totals and facets never depend on ranking.
+what matched (see engine.py), so totals and facets never depend on ranking.
 
-Verbatim checks are the costly part, so they are done as rarely as possible:
+Verbatim matches come from postings as far as they can:
 
-- a clause that is one jieba word is verbatim wherever that word was indexed
-  as a word or sub-word, which is nearly every post with its characters;
-- the remaining candidates (posts with all the characters) are checked by a
-  substring search in their char tokens, which the SearchIndex keeps in
-  memory once read; Whoosh's span queries over positions cost ~100x more.
+- one character: its postings in the char field;
+- two characters: the postings of that bigram in the field's bigram twin;
+- a clause that is one jieba word: verbatim wherever that word was indexed
+  as a word or sub-word;
+- otherwise the posts having all of the text's bigrams are the candidates,
+  and a substring search in their char tokens (the ``chars`` column, read on
+  demand) confirms them: with bigrams nearly every candidate is a match, so
+  the check costs about what the answer holds.
 
-Posting lists are read a block at a time (adapter.posting_blocks), not a
-posting at a time through Whoosh's matcher interface: a set of docnums is
-built from each decoded block of ids, which is several times faster for the
-long lists of common characters.
+Sets are pyroaring BitMaps, so unions, intersections and counts run in C; the
+posts of each term are decoded from Whoosh's posting blocks once and kept in
+the engine's SetCache (cache.py) for the queries that follow.
 """
 
 import time
+
+from pyroaring import BitMap, FrozenBitMap
 
 from ...analysis import query_words
 from ...errors import QueryError
 from ...query import CHAR_FIELDS, WORD_FIELDS, WORD_TWIN
 from .adapter import posting_blocks
+from .schema import BIGRAM_FIELDS
+
+
+def _grams(chars):
+    return sorted({"".join(chars[i : i + 2]) for i in range(len(chars) - 1)})
 
 
 class DocSets:
     """Docnum sets for the clauses of queries, over one searcher (memoised per term and clause)."""
 
-    def __init__(self, searcher, seg, char_text, deadline=None):
+    def __init__(self, searcher, seg, char_text, cache=None, state=None, deadline=None):
         """:param char_text: ``char_text(docnum, field)`` → the char tokens of a post's field, as one string.
+        :param cache: a SetCache shared by searches of index state `state` (None: memoise per DocSets only).
         :param deadline: time.monotonic() past which verbatim checks and OR alternatives are cut
             short (``partial`` is then set): matches may be missing, never added.
         """
         self.reader = searcher.reader()
         self.seg = seg
         self.char_text = char_text
+        self.cache = cache
+        self.state = state
         self.deadline = deadline
         self.partial = False
         self._clauses = {}
@@ -51,8 +63,12 @@ class DocSets:
         """Raise QueryError if evaluating `parsed` would read more than `limit` postings."""
         cost = 0
         for clause in [*parsed.positive_clauses, *parsed.excluded]:
-            chars = set(clause.chars)
-            cost += sum(self.reader.doc_frequency(field, c) for field in CHAR_FIELDS[clause.field] for c in chars)
+            chars = clause.chars
+            for field in CHAR_FIELDS[clause.field]:
+                if len(chars) == 1:
+                    cost += self.reader.doc_frequency(field, chars[0])
+                else:
+                    cost += sum(self.reader.doc_frequency(BIGRAM_FIELDS[field], g) for g in _grams(chars))
             if not clause.quoted:
                 words = query_words(clause.norm, self.seg)
                 cost += sum(self.reader.doc_frequency(f, w) for f in WORD_FIELDS[clause.field] for w in words)
@@ -63,26 +79,34 @@ class DocSets:
             )
 
     def term(self, field, text):
-        """All live docnums having `text` in `field`."""
+        """All live docnums having `text` in `field` (a FrozenBitMap)."""
         key = (field, text)
-        if key not in self._term_sets:
-            self._term_sets[key] = term_docs(self.reader, field, text)
-        return self._term_sets[key]
-
-    def all_docs(self):
-        return set(self.reader.all_doc_ids())
+        docs = self._term_sets.get(key)
+        if docs is None:
+            build = lambda: FrozenBitMap(term_docs(self.reader, field, text))  # noqa: E731
+            docs = build() if self.cache is None else self.cache.get(self.state, ("term", field, text), build)
+            self._term_sets[key] = docs
+        return docs
 
     def clause(self, clause):
-        """(matching docnums, verbatim docnums) for one clause."""
-        if clause not in self._clauses:
-            self._clauses[clause] = self._evaluate(clause)
-        return self._clauses[clause]
+        """(matching docnums, verbatim docnums) for one clause (FrozenBitMaps)."""
+        found = self._clauses.get(clause)
+        if found is None:
+            build = lambda: tuple(FrozenBitMap(docs) for docs in self._evaluate(clause))  # noqa: E731
+            if self.cache is None:
+                found = build()
+            else:
+                found = self.cache.get(self.state, ("clause", clause), build)
+                if self.partial:  # cut short by the deadline: not the clause's whole answer
+                    self.cache.discard(self.state, ("clause", clause))
+            self._clauses[clause] = found
+        return found
 
     def groups(self, groups, require_all=True):
         """(matching, verbatim) docnums for required groups of alternatives (AND of ORs, or any)."""
         match = exact = None
         for group in groups:
-            group_match, group_exact = set(), set()
+            group_match, group_exact = BitMap(), BitMap()
             for i, clause in enumerate(group):
                 if i and self.late():  # the alternatives found so far stand; every group is still required
                     self.partial = True
@@ -98,17 +122,17 @@ class DocSets:
             else:
                 match |= group_match
                 exact |= group_exact
-        return match or set(), exact or set()
+        return (match, exact) if match is not None else (BitMap(), BitMap())
 
     def _evaluate(self, clause):
         chars = clause.chars
         words = [] if clause.quoted else query_words(clause.norm, self.seg)
         if self.late():
             # Out of time: only the posts having all of the clause's words (no verbatim
-            # checks, which read every character's postings); a subset of its matches.
+            # checks); a subset of its matches.
             self.partial = True
-            return self._all_words(words, WORD_FIELDS[clause.field]) if words else set(), set()
-        exact = set()
+            return self._all_words(words, WORD_FIELDS[clause.field]) if words else BitMap(), BitMap()
+        exact = BitMap()
         if clause.field == "category":
             exact |= self.term("category", clause.text.strip())
         for field in CHAR_FIELDS[clause.field]:
@@ -120,23 +144,20 @@ class DocSets:
 
     def _all_words(self, words, fields):
         """Docnums having every one of `words` in one of `fields`."""
-        all_words = None
-        for word in words:
-            having = set().union(*(self.term(field, word) for field in fields))
-            all_words = having if all_words is None else all_words & having
-            if not all_words:
-                break
-        return all_words or set()
+        having = [BitMap.union(*(self.term(field, word) for field in fields)) for word in words]
+        return BitMap.intersection(*having) if having else BitMap()
 
     def _verbatim(self, field, chars, words):
         """Docnums where `chars` occur consecutively in char field `field`."""
         if len(chars) == 1:
             return self.term(field, chars[0])
-        sets = sorted((self.term(field, c) for c in set(chars)), key=len)
-        candidates = set(sets[0]).intersection(*sets[1:])
-        known = set()
+        grams = BIGRAM_FIELDS[field]
+        candidates = BitMap.intersection(*sorted((self.term(grams, g) for g in _grams(chars)), key=len))
+        if len(chars) == 2 or not candidates:
+            return candidates
+        known = BitMap()
         twin = WORD_TWIN.get(field)
-        if twin and candidates and len(words) == 1 and "".join(words) == "".join(chars):
+        if twin and len(words) == 1 and "".join(words) == "".join(chars):
             # A word (or search-mode sub-word) in the twin word field is the same text verbatim.
             known = candidates & self.term(twin, words[0])
         return known | self._phrase(field, chars, candidates - known)
@@ -145,11 +166,9 @@ class DocSets:
         """Those of `candidates` in whose char tokens `chars` stand together."""
         needle = "".join(chars)
         char_text = self.char_text
-        if self.deadline is None:
-            return {docnum for docnum in candidates if needle in char_text(docnum, field)}
-        found = set()
+        found = BitMap()
         for n, docnum in enumerate(candidates):
-            if n % 256 == 0 and self.late():
+            if self.deadline is not None and n % 256 == 0 and self.late():
                 self.partial = True
                 break
             if needle in char_text(docnum, field):
@@ -158,13 +177,13 @@ class DocSets:
 
 
 def term_docs(reader, field, text):
-    """Live docnums of a term, across segments."""
-    docs = set()
+    """Live docnums of a term, across segments, as a BitMap."""
+    docs = BitMap()
     for leaf, base in reader.leaf_readers():
         deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
         for ids in posting_blocks(leaf, field, text):
             if base or deleted:
-                docs.update(base + d for d in ids if d not in deleted)
+                docs.update([base + d for d in ids if d not in deleted])
             else:
                 docs.update(ids)
     return docs

@@ -20,9 +20,10 @@ from whoosh.writing import SegmentWriter
 
 from ... import store
 from ...engine import IndexWriter, PartWriter
-from ...errors import IndexCorruptError, IndexNotFoundError, SearchEngineError
+from ...errors import IndexCorruptError, IndexNotFoundError, IndexVersionError, SearchEngineError
+from ...models import feed_of
 from . import adapter
-from .schema import CHARS_COLUMN_FIELDS, build_schema
+from .schema import BIGRAM_FIELDS, CHARS_COLUMN_FIELDS, build_schema, outdated_message
 
 # Posts per segment written by a part; bounds a worker's memory (its postings
 # stay in memory until the segment is written) and the number of segments.
@@ -150,6 +151,11 @@ class WhooshWriter(IndexWriter):
                 shutil.copyfile(user_dict, self._gen_dir / store.USER_DICT_FILE)
             whoosh_index.create_in(str(self._gen_dir), build_schema())
         else:
+            ix = adapter.open_index_dir(self._live[1])
+            outdated = outdated_message(ix.schema, self.index_dir)
+            ix.close()
+            if outdated:
+                raise IndexVersionError(outdated)
             store.remove_stale_generations(self.index_dir, keep_previous=True)  # e.g. left by a killed --full
             self._generation, self._gen_dir = self._live
         self._user_dict = store.stored_user_dict(self._gen_dir)
@@ -259,10 +265,12 @@ def document(analysed, schema):
         "_stored_title": post.title,
         "content": schema["content"].postings(analysed.content_words),
         **{field: schema[field].postings(run) for field, run in analysed.chars.items()},
+        **{BIGRAM_FIELDS[field]: schema[BIGRAM_FIELDS[field]].postings(run) for field, run in analysed.chars.items()},
         "chars": "\n".join(analysed.chars[field] for field in CHARS_COLUMN_FIELDS).encode("utf-8"),
         "category": ",".join(c.replace(",", " ") for c in post.categories) or None,
         "_stored_category": list(post.categories),
         "month": date.strftime("%Y-%m") if date else None,
+        "folder": feed_of(post.path) or None,
         "date": date,
         "body": post.text,
         "tags": list(post.tags),

@@ -1,0 +1,153 @@
+"""What one state of the index knows about all of its posts, as bitmaps and arrays.
+
+Built once per index state (a commit or a new generation makes a new one)
+from postings and columns, never from stored documents, and kept as compact
+structures instead of per-post Python objects: the live posts, each category's
+and each feed's posts as compressed bitmaps (pyroaring), the dates as one
+NumPy array and the date order as another. Facets are then intersection
+counts in C, a date range is a slice of the date order, the newest posts are
+the head of it; what a request costs grows with its answer, not the archive.
+"""
+
+import threading
+from array import array
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+from pyroaring import BitMap
+from whoosh.util.times import datetime_to_long
+
+from ...models import in_feed
+from . import adapter
+from .matching import term_docs
+
+# The date value of an undated post: sorts after every real date when negated.
+NO_DATE = np.iinfo(np.int64).min
+
+
+def bitmap(values):
+    """A BitMap of the docnums in a NumPy array (through a typed array: the fast path)."""
+    typed = array("I")
+    typed.frombytes(np.ascontiguousarray(values, dtype=np.uint32).tobytes())
+    return BitMap(typed)
+
+
+class Tables:
+    """Per-post tables of one reader's view of the index (see the module docstring)."""
+
+    def __init__(self, reader):
+        self.size = reader.doc_count_all()
+        self.live = BitMap(range(self.size))
+        dates = []
+        for leaf, base in reader.leaf_readers():
+            if leaf.has_deletions():
+                self.live -= BitMap(base + d for d in leaf.deleted_docs_set)
+            dates.append(adapter.numeric_column(leaf, "date"))
+        dated = BitMap.union(*(term_docs(reader, "month", m.decode("utf-8")) for m in reader.lexicon("month")))
+        self.categories = {name: docs for name, docs in _postings(reader, "category") if docs}
+        self.feeds = {name: docs for name, docs in _postings(reader, "folder") if docs}
+        self.dates = np.concatenate(dates) if dates else np.zeros(0, dtype=np.int64)
+        undated = self.live - dated
+        if undated:
+            self.dates[np.frombuffer(undated.to_array(), dtype=np.uint32)] = NO_DATE
+        # Dated live posts, oldest first (ties in index order): date ranges are slices of it.
+        with_date = np.frombuffer((self.live & dated).to_array(), dtype=np.uint32)
+        self.ascending = with_date[np.argsort(self.dates[with_date], kind="stable")]
+        self.ascending_dates = self.dates[self.ascending]
+        self._lock = threading.Lock()
+        self._months = {}
+        self._feed_sets = {}
+
+    # ── filters ──
+
+    def date_range(self, low, high):
+        """Live posts dated from `low` to `high` (naive UTC datetimes, inclusive; None: open)."""
+        start = 0 if low is None else np.searchsorted(self.ascending_dates, datetime_to_long(low), side="left")
+        end = (
+            len(self.ascending)
+            if high is None
+            else np.searchsorted(self.ascending_dates, datetime_to_long(high), side="right")
+        )
+        return bitmap(self.ascending[start:end])
+
+    def in_feed(self, prefix):
+        """Live posts in the feed folder `prefix` or below it."""
+        with self._lock:
+            docs = self._feed_sets.get(prefix)
+        if docs is None:
+            docs = BitMap.union(BitMap(), *(d for feed, d in self.feeds.items() if in_feed(feed, prefix)))
+            with self._lock:
+                self._feed_sets[prefix] = docs
+        return docs
+
+    # ── order ──
+
+    def newest(self, docs, offset, limit):
+        """Docnums of `docs` from `offset`, at most `limit`, newest first; undated last, in index order."""
+        if not docs or limit <= 0:
+            return []
+        wanted = np.frombuffer(docs.to_array(), dtype=np.uint32)
+        dates = self.dates[wanted]
+        # lexsort: the last key is the primary one. Newest first; equal dates in index order.
+        order = np.lexsort((wanted, np.where(dates == NO_DATE, np.iinfo(np.int64).max, -dates)))
+        return wanted[order[offset : offset + limit]].tolist()
+
+    # ── counts ──
+
+    def months(self, tz):
+        """{"YYYY-MM": live posts dated in that month in `tz`}, in month order."""
+        zone = getattr(tz, "key", None) or str(tz)
+        with self._lock:
+            months = self._months.get(zone)
+        if months is None:
+            months = self._month_sets(tz)
+            with self._lock:
+                self._months[zone] = months
+        return months
+
+    def _month_sets(self, tz):
+        if not len(self.ascending):
+            return {}
+        first, last = (
+            _to_datetime(v).replace(tzinfo=timezone.utc).astimezone(tz) for v in self.ascending_dates[[0, -1]]
+        )
+        months, year, month = {}, first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            following = (year + month // 12, month % 12 + 1)
+            start, end = (
+                datetime(y, m, 1, tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
+                for y, m in ((year, month), following)
+            )
+            lo = np.searchsorted(self.ascending_dates, datetime_to_long(start), side="left")
+            hi = np.searchsorted(self.ascending_dates, datetime_to_long(end), side="left")
+            if hi > lo:
+                months[f"{year:04d}-{month:02d}"] = bitmap(self.ascending[lo:hi])
+            year, month = following
+        return months
+
+    def count_categories(self):
+        """{category: live posts} largest first."""
+        return dict(sorted(((n, len(d)) for n, d in self.categories.items()), key=lambda item: (-item[1], item[0])))
+
+    def count(self, docs, tz):
+        """Counts over `docs`: ({category: n} largest first, {month: n} in order, {feed path: n})."""
+        facets = {name: n for name, d in self.categories.items() if (n := docs.intersection_cardinality(d))}
+        facets = dict(sorted(facets.items(), key=lambda item: (-item[1], item[0])))
+        per_month = {m: n for m, d in self.months(tz).items() if (n := docs.intersection_cardinality(d))}
+        per_feed = {feed: n for feed, d in self.feeds.items() if (n := docs.intersection_cardinality(d))}
+        return facets, per_month, per_feed
+
+
+def _postings(reader, field):
+    """(term, live docnums) for every term of `field`."""
+    for term in reader.lexicon(field):
+        name = term.decode("utf-8")
+        yield name, term_docs(reader, field, name)
+
+
+_EPOCH = datetime(1, 1, 1)
+
+
+def _to_datetime(value):
+    """A Whoosh date value (microseconds since datetime.min) as a naive UTC datetime."""
+    return _EPOCH + timedelta(microseconds=int(value))
