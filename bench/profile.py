@@ -1,0 +1,85 @@
+"""Where a query's time goes on an existing index: ``python -m bench.profile INDEX``.
+
+Opens the index in this (fresh) process, times the first query after opening,
+the archive-wide requests (stats, the empty query, a zero-hit query, the
+category list), then the harness's mixed query set (bench/queries.py): per
+query its cold time (first time seen) and warm p50/p95, and with ``--profile``
+the top functions by cumulative time over the warm passes (cProfile).
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import resource
+import sys
+import time
+
+from bench.queries import query_set
+from bench.systems import Ours
+from bench.worker import percentile
+
+
+def _timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return (time.perf_counter() - started) * 1000, value
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    ap.add_argument("index", help="an index folder built by reindex")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the query set (as python -m bench)")
+    ap.add_argument("--rounds", type=int, default=10, help="warm passes over the query set (default 10)")
+    ap.add_argument("--profile", action="store_true", help="print the top functions of the warm passes")
+    ap.add_argument("--top", type=int, default=25, help="functions listed by --profile (default 25)")
+    args = ap.parse_args(argv)
+
+    system = Ours()
+    queries = query_set(args.seed)
+    opened_ms, ix = _timed(system.open, args.index)
+    first_ms, _ = _timed(system.search, ix, queries[0])
+    print(f"posts {ix.doc_count:,}; open {opened_ms:.0f} ms; first query ({queries[0]['q']}) {first_ms:.0f} ms")
+    archive_wide = {
+        "stats (healthz)": lambda: ix.stats(),
+        "empty query": lambda: ix.search(""),
+        "zero hits": lambda: ix.search("龘靐齉"),
+        "category only": lambda: ix.search("category:金融"),
+    }
+    for name, call in archive_wide.items():
+        cold, _ = _timed(call)
+        warm = min(_timed(call)[0] for _ in range(3))
+        print(f"{name:16} cold {cold:7.1f} ms  warm {warm:7.1f} ms")
+
+    cold = {q["name"]: _timed(system.search, ix, q)[0] for q in queries}
+    times = {q["name"]: [] for q in queries}
+    profiler = cProfile.Profile() if args.profile else None
+    for _ in range(args.rounds):
+        for q in queries:
+            if profiler:
+                profiler.enable()
+            ms, result = _timed(system.search, ix, q)
+            if profiler:
+                profiler.disable()
+            times[q["name"]].append(ms)
+    everything = [ms for values in times.values() for ms in values]
+    print(f"\n{'query':18} {'total':>7} {'cold ms':>8} {'p50 ms':>7} {'p95 ms':>7}")
+    for q in queries:
+        total = system.search(ix, q)["total"]
+        values = times[q["name"]]
+        print(
+            f"{q['name']:18} {total:7,} {cold[q['name']]:8.1f} "
+            f"{percentile(values, 50):7.1f} {percentile(values, 95):7.1f}"
+        )
+    print(f"\nall warm: p50 {percentile(everything, 50):.1f} ms, p95 {percentile(everything, 95):.1f} ms")
+    print(f"all cold: p95 {percentile(list(cold.values()), 95):.1f} ms")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
