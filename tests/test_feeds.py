@@ -264,3 +264,12 @@ def test_results_page_links_its_feed(web_client, page_params, feed_params):
     # Following the link gives the feed of that search.
     feed = get_feed(web_client, query_of(href))
     assert one(feed, "title").text == f"zhsearch: {page_params.get('q', '最新文章')}"
+
+
+def test_a_reader_that_has_the_feed_gets_304(web_client):
+    first = web_client.get(f"/feed.atom?q={QUERY}")
+    etag = first.headers["ETag"]
+    again = web_client.get(f"/feed.atom?q={QUERY}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    other = web_client.get(f"/feed.atom?q={QUERY}&limit=2", headers={"If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["ETag"] != etag

@@ -80,7 +80,10 @@ def atom():
             entry.category(term=_xml(name))
         if hit.author:
             entry.author(name=_xml(hit.author))
-    return current_app.response_class(fg.atom_str(pretty=True), content_type=ATOM_TYPE)
+    response = current_app.response_class(fg.atom_str(pretty=True), content_type=ATOM_TYPE)
+    # Readers poll: an ETag of the body lets one that has it get a 304 with no body.
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def feed_url(args, limit=None, _external=False):
