@@ -358,8 +358,8 @@ def test_keyboard_one_tab_per_result(make_page, base_url, viewport, name):
         assert page.locator(".skip-to-results").is_visible()
         _screenshot(page, "keyboard-skip-desktop.png")
         page.keyboard.press("Enter")
-    # Search button, the folded filters, the sort switch, the month list: then the results.
-    assert _tab_to(page, ".hit:nth-child(1) .hit-title a", limit=5) <= 5
+    # Search button, the folded filters, 订阅 (the feed), the sort switch, the month list: then the results.
+    assert _tab_to(page, ".hit:nth-child(1) .hit-title a", limit=6) <= 6
     page.keyboard.press("Tab")
     assert _focused(page, ".hit:nth-child(2) .hit-title a")
     page.keyboard.press("Tab")
