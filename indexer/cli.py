@@ -190,22 +190,46 @@ main.add_command(reindex_command)
 @click.option("--feed", default=None, help="Only posts in this feed folder or below it (e.g. 金融/新浪财经).")
 @click.option("--from", "date_from", default=None, help="Only posts on or after this date (YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Only posts on or before this date (YYYY-MM-DD).")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option(
+    "--since",
+    default=None,
+    help="New matches: only posts on or after this date (YYYY-MM-DD), newest first unless --sort says.",
+)
+@click.option(
+    "--sort", type=click.Choice(["relevance", "date"]), default=None, help="[default: relevance; date with --since]"
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same fields as /api/search).")
 @synonyms_option
 @click.option("--no-expand", is_flag=True, help="Search only the words typed, not their aliases.")
 @_backend_options()
 def search(
-    query, index_dir, tz, limit, page, category, feed, date_from, date_to, sort, as_json, synonyms, no_expand, **backend
+    query,
+    index_dir,
+    tz,
+    limit,
+    page,
+    category,
+    feed,
+    date_from,
+    date_to,
+    since,
+    sort,
+    as_json,
+    synonyms,
+    no_expand,
+    **backend,
 ):
     """Search the index and print ranked results with the matches highlighted.
 
     Matches are coloured on a terminal and plain when the output is piped.
+    --since lists what is new: the matches dated on or after a day (in the
+    display time zone), newest first.
 
     \b
     Example:
         zhsearch search 课后服务 --limit 5
         zhsearch search '"双减" -广告' --category 教育
+        zhsearch search 课后服务 --since 2022-05-01
     """
     names = {
         "date_from": "--from",
@@ -215,6 +239,11 @@ def search(
         "q": "QUERY",
         "feed": "--feed",
     }
+    if since is not None:
+        if date_from is not None:
+            raise click.UsageError("--since and --from both set the first day; give one of them.")
+        date_from, names["date_from"] = since, "--since"
+    sort = sort or ("date" if since is not None else "relevance")
     location, options = _location(index_dir, **backend)
     try:
         with open_index(location, timezone=tz, synonyms=synonyms, **options) as ix:
@@ -237,7 +266,8 @@ def search(
         return
     color = sys.stdout.isatty()
     noun = "result" if result.total == 1 else "results"
-    click.echo(f"{result.total} {noun} for {query!r} ({result.took_ms:.0f} ms)")
+    since_text = f" since {since.strip()}" if since is not None else ""
+    click.echo(f"{result.total} {noun} for {query!r}{since_text} ({result.took_ms:.0f} ms)")
     if result.note:
         click.echo(result.note)
     if result.expansions:

@@ -9,6 +9,7 @@ saved as ``docs/screenshot.png`` for the README.
 import hashlib
 import os
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -357,8 +358,8 @@ def test_keyboard_one_tab_per_result(make_page, base_url, viewport, name):
         assert page.locator(".skip-to-results").is_visible()
         _screenshot(page, "keyboard-skip-desktop.png")
         page.keyboard.press("Enter")
-    # Search button, the folded filters, the sort switch, the month list: then the results.
-    assert _tab_to(page, ".hit:nth-child(1) .hit-title a", limit=5) <= 5
+    # Search button, the folded filters, 订阅 (the feed), the sort switch, the month list: then the results.
+    assert _tab_to(page, ".hit:nth-child(1) .hit-title a", limit=6) <= 6
     page.keyboard.press("Tab")
     assert _focused(page, ".hit:nth-child(2) .hit-title a")
     page.keyboard.press("Tab")
@@ -399,3 +400,22 @@ def test_bad_parameter_page_and_favicon(make_page, base_url, viewport, name):
     page.locator("a.retry").click()
     page.wait_for_url(lambda url: "page=" not in url)
     assert page.locator(".hit").count() >= 1
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_results_page_offers_its_feed(make_page, base_url, viewport, name):
+    page = make_page(viewport=viewport)
+    page.goto(f"{base_url}/?q={QUERY}&category=教育")
+    subscribe = page.get_by_role("link", name="订阅", exact=True)
+    assert subscribe.is_visible()
+    href = page.locator('head link[rel="alternate"][type="application/atom+xml"]').get_attribute("href")
+    assert subscribe.get_attribute("href") == href
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    _screenshot(page, f"feed-link-{name}.png")
+    feed = page.request.get(base_url + href)
+    assert feed.status == 200 and feed.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    titles = page.locator(".hit-title a").all_inner_texts()
+    # The feed lists the page's posts (by date); every one of its titles is a result of the page.
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = [e.findtext(atom + "title") for e in ET.fromstring(feed.body()).iter(atom + "entry")]
+    assert entries and set(entries) <= set(titles)

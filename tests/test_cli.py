@@ -1,4 +1,7 @@
 import json
+import re
+from datetime import datetime, timezone
+from email.utils import format_datetime
 
 import pytest
 from click.testing import CliRunner
@@ -124,3 +127,83 @@ def test_one_result_is_singular_and_dates_are_in_the_display_zone(runner, tmp_pa
     assert "[2022-06-01]" in result.output  # 04:00 in Beijing
     utc = runner.invoke(cli.main, ["search", "唯一", "--index", str(tmp_path / "ix"), "--timezone", "UTC"])
     assert "[2022-05-31]" in utc.output
+
+
+# ── search --since: new matches since a day ───────────────────────────────────
+
+
+def _gmt(*parts):
+    return format_datetime(datetime(*parts, tzinfo=timezone.utc), usegmt=True)
+
+
+@pytest.fixture
+def dated_index(tmp_path, runner):
+    """Posts about 潮汐电站 around 1 May 2022 (Beijing time), the most relevant one the oldest."""
+    root = tmp_path / "dated"
+    tide = "潮汐电站"
+    # 23:30 on 30 April in Beijing: before the day.
+    write_post(
+        root, "能源/a.md", title=f"{tide}开工", body=f"<p>{tide}工程今天开工。</p>", date=_gmt(2022, 4, 30, 15, 30)
+    )
+    # 00:10 on 1 May in Beijing (still 30 April in UTC); the query in the title and thrice in the text.
+    write_post(
+        root,
+        "能源/b.md",
+        title=f"{tide}首台机组并网",
+        body=f"<p>{tide}首台机组并网发电。{tide}装机容量不大，{tide}运行平稳。</p>",
+        date=_gmt(2022, 4, 30, 16, 10),
+    )
+    write_post(
+        root, "能源/c.md", title="海岛用电有了新来源", body=f"<p>附近的{tide}开始供电。</p>", date=_gmt(2022, 6, 10, 2)
+    )
+    write_post(root, "能源/d.md", title="海上风电项目投产", body="<p>风电项目全部投产。</p>", date=_gmt(2022, 5, 20, 2))
+    index = str(tmp_path / "dated_ix")
+    result = runner.invoke(cli.reindex_command, [str(root), "--index", index, "--quiet"])
+    assert result.exit_code == 0, result.output
+    return index
+
+
+def _titles(output):
+    """The titles of the ranked results in `zhsearch search` text output, in order."""
+    return re.findall(r"^\d+\. (.+?)  \[", output, flags=re.M)
+
+
+def test_search_since_lists_new_matches_newest_first(runner, dated_index):
+    result = runner.invoke(cli.main, ["search", "潮汐电站", "--index", dated_index, "--since", "2022-05-01"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 results for '潮汐电站' since 2022-05-01")
+    # Newest first, though the older post is the more relevant; 23:30 on 30 April is left out.
+    assert _titles(result.output) == ["海岛用电有了新来源", "潮汐电站首台机组并网"]
+    assert "[2022-06-10]" in result.output and "[2022-05-01]" in result.output
+
+    relevance = runner.invoke(
+        cli.main, ["search", "潮汐电站", "--index", dated_index, "--since", "2022-05-01", "--sort", "relevance"]
+    )
+    assert _titles(relevance.output) == ["潮汐电站首台机组并网", "海岛用电有了新来源"]
+
+
+def test_search_since_json_and_the_display_time_zone(runner, dated_index):
+    args = ["search", "潮汐电站", "--index", dated_index, "--since", "2022-05-01", "--json"]
+    data = json.loads(runner.invoke(cli.main, args).output)
+    assert data["sort"] == "date" and data["total"] == 2
+    assert [hit["title_text"] for hit in data["hits"]] == ["海岛用电有了新来源", "潮汐电站首台机组并网"]
+    # In UTC the post at 00:10 Beijing time is still 30 April.
+    utc = json.loads(runner.invoke(cli.main, [*args, "--timezone", "UTC"]).output)
+    assert [hit["title_text"] for hit in utc["hits"]] == ["海岛用电有了新来源"]
+    everything = json.loads(runner.invoke(cli.main, [*args[:4], "--json"]).output)
+    assert everything["total"] == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "exit_code", "message"),
+    [
+        (["--since", "2022-5-1"], 1, "Error: --since must be a date written YYYY-MM-DD, not '2022-5-1'."),
+        (["--since", "2022-02-30"], 1, "Error: --since must be a date written YYYY-MM-DD, not '2022-02-30'."),
+        (["--since", "2022-06-01", "--to", "2022-05-01"], 1, "--since (2022-06-01) is after --to (2022-05-01)"),
+        (["--since", "2022-05-01", "--from", "2022-01-01"], 2, "--since and --from both set the first day"),
+    ],
+)
+def test_search_since_bad_date_names_the_option(runner, dated_index, extra, exit_code, message):
+    result = runner.invoke(cli.main, ["search", "潮汐电站", "--index", dated_index, *extra])
+    assert result.exit_code == exit_code
+    assert message in result.output

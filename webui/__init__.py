@@ -6,6 +6,7 @@
      ├── pages   GET /                  search form + results (HTML)
      │           GET /article/<id>      one post, query terms highlighted
      │           GET /favicon.ico       the site icon (static/favicon.svg)
+     ├── feeds   GET /feed.atom         the newest posts of a search, as an Atom feed
      ├── api     GET /api/search        the same search as JSON
      │           GET /api/article/<id>  one post as JSON
      │           GET /api/suggest       titles for search-as-you-type
@@ -59,6 +60,9 @@ def create_app(test_config=None, *, settings=None):
         MAX_PER_PAGE=50,
         # Longest query accepted, in characters (the core's limit; shown in error messages).
         MAX_QUERY_CHARS=_core_config.MAX_QUERY_CHARS,
+        # Entries in /feed.atom when the request does not say (limit=), and the most it may ask for.
+        FEED_SIZE=20,
+        MAX_FEED_SIZE=100,
         # Titles returned by /api/suggest.
         SUGGEST_LIMIT=8,
         # Related posts listed under an article.
@@ -87,12 +91,14 @@ def create_app(test_config=None, *, settings=None):
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    from . import api, errors, health, pages, search_index
+    from . import api, errors, feeds, health, pages, search_index
 
     search_index.init_app(app)
     errors.init_app(app)
     pages.init_app(app)
+    feeds.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
 

@@ -56,6 +56,7 @@ PARAM_MESSAGES = {
     "from": "起始日期必须是“年-月-日”格式的真实日期，例如 2022-05-31。",
     "to": "结束日期必须是“年-月-日”格式的真实日期，例如 2022-12-31。",
     "sort": "排序方式只能是 relevance（相关度）或 date（最新）。",
+    "limit": "订阅的条数 limit 必须是正整数，例如 20。",
 }
 PARAM_ALIASES = {"date_from": "from", "date_to": "to"}
 
