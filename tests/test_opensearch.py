@@ -16,7 +16,7 @@ import pytest
 from fixture_posts import write_post
 
 import indexer
-from indexer import BackendUnavailableError, IndexLockedError, IndexNotFoundError
+from indexer import BackendUnavailableError, IndexLockedError, IndexNotFoundError, related
 from indexer.analysis import normalize, query_words, word_tokens
 from indexer.backends.opensearch import client as osc
 from indexer.backends.opensearch.mapping import ANALYSIS, chars_text, words_text
@@ -236,6 +236,9 @@ def os_corpus(os_url, corpus_dir, raw):
 
 PARITY = {}  # figures for the report at the end of the run
 
+# Mean share of the related posts both backends list (BM25 differs in detail: Lucene's and Whoosh's).
+RELATED_OVERLAP = 0.9
+
 
 @pytest.mark.parametrize(("which", "count"), [("demo", 120), ("corpus", 300)])
 def test_parity_with_whoosh(request, which, count):
@@ -263,6 +266,22 @@ def test_ids_and_single_posts_equal_whoosh(demo_search, os_demo):
     assert stats.posts == demo_search.stats().posts and stats.top_categories == demo_search.stats().top_categories
     with pytest.raises(indexer.PostNotFoundError):
         os_demo.get("0" * 16)
+
+
+def test_related_posts_use_the_same_key_terms_as_whoosh(demo_search, os_demo):
+    """OpenSearch runs the core's key terms (related.py), not its own more_like_this."""
+    ids = [hit.id for hit in demo_search.search("", per_page=10_000).hits]
+    article = demo_search.get(ids[0])
+    words = list(related.candidate_words(article, demo_search.engine.segmenter))
+    assert os_demo.engine.doc_frequencies(words) == demo_search.engine.doc_frequencies(words)
+    overlaps = []
+    for post_id in ids:
+        a = [hit.id for hit in demo_search.more_like(post_id)]
+        b = [hit.id for hit in os_demo.more_like(post_id)]
+        assert post_id not in b and len(a) == len(b)
+        overlaps.append(len(set(a) & set(b)) / len(a) if a else 1.0)
+    print(f"\nrelated parity: {len(ids)} posts, mean overlap {sum(overlaps) / len(overlaps):.3f}")
+    assert sum(overlaps) / len(overlaps) >= RELATED_OVERLAP
 
 
 # ── lifecycle ───────────────────────────────────────────────────────────────

@@ -118,3 +118,52 @@ def test_a_backend_without_related_falls_back_to_its_own_more_like(demo_search):
     assert found and all(isinstance(hit, EngineHit) for hit in found)
     assert post.id not in {hit.post.id for hit in found}
     assert Minimal(demo_search.engine).doc_frequencies(["保交楼"]) == {}
+
+
+# ── the shared corpus (issue 14, item 1) ──────────────────────────────────────
+
+
+def _corpus_post(ix, *words):
+    """The shared-corpus post whose path holds all `words` (read in place, never copied)."""
+    return next(hit for hit in ix.search("", per_page=10_000).hits if all(w in hit.path for w in words))
+
+
+def _specific_shared_words(ix, article, other):
+    """The informative words two posts share that are not common in any Chinese text.
+
+    "Common" is judged by jieba's general IDF table (below related.GENERAL_IDF_CAP), not by
+    anything the related-posts ranking computes from the archive.
+    """
+    common = set()
+    with open(related.GENERAL_IDF_FILE, encoding="utf-8") as lines:
+        for line in lines:
+            word, _, value = line.rstrip("\n").partition(" ")
+            if value and float(value) < related.GENERAL_IDF_CAP:
+                common.add(word)
+    seg = ix.engine.segmenter
+    shared = set(related.candidate_words(article, seg)) & set(related.candidate_words(ix.get(other.id), seg))
+    return shared - common
+
+
+# Known gap, measured (issue 14): the 高考 post shares only 教育部 and 教育 with the notice, once
+# each in a long text; key terms and BM25 rank about 15 posts above it. Coordination (two shared
+# key terms), compound heads only, KL-divergence or TextRank term weights and a shorter query were
+# tried on this seed and the labelled set: none lists it without lowering precision@5 there.
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="lexical key terms cannot tell 高考 is about education; see issue 14"
+)
+def test_corpus_education_notice_lists_the_gaokao_post(corpus_search):
+    seed = _corpus_post(corpus_search, "双减", "科技馆")
+    gaokao = _corpus_post(corpus_search, "高考作文")
+    assert gaokao.id in {hit.id for hit in corpus_search.more_like(seed.id, limit=5)}
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="a game post shares only 免费 and 体验 with the notice; see issue 14"
+)
+def test_corpus_education_notice_lists_no_post_sharing_only_common_words(corpus_search):
+    seed = _corpus_post(corpus_search, "双减", "科技馆")
+    article = corpus_search.get(seed.id)
+    found = corpus_search.more_like(seed.id, limit=5)
+    assert len(found) == 5
+    assert all(_specific_shared_words(corpus_search, article, hit) for hit in found)

@@ -245,6 +245,37 @@ class OpenSearchEngine(SearchEngine):
         }
         return [_engine_hit(h, False) for h in self._search(body)["hits"]["hits"]]
 
+    def related(self, post_id, terms, limit):
+        self._get_source(post_id)  # PostNotFoundError as in Whoosh
+        if not terms or limit <= 0:
+            return []
+        fields = WORD_FIELDS[None]
+        words = [
+            {"bool": {"should": [{"term": {f: {"value": t.word, "boost": t.weight * WORD_BOOSTS[f]}}} for f in fields]}}
+            for t in terms
+        ]
+        body = {
+            "query": {
+                "bool": {
+                    "should": words,
+                    "minimum_should_match": 1,
+                    "must_not": [{"ids": {"values": [post_id]}}],
+                }
+            },
+            "size": limit,
+            "_source": POST_SOURCE,
+        }
+        return [_engine_hit(h, False) for h in self._search(body)["hits"]["hits"]]
+
+    def doc_frequencies(self, words):
+        if not words:
+            return {}
+        # Per field, as Whoosh reports it (the larger of the title's and the text's counts).
+        fields = WORD_FIELDS[None]
+        aggs = {f"{i}.{f}": {"filter": {"term": {f: w}}} for i, w in enumerate(words) for f in fields}
+        answer = self._search({"size": 0, "track_total_hits": False, "aggs": aggs})["aggregations"]
+        return {w: max(answer[f"{i}.{f}"]["doc_count"] for f in fields) for i, w in enumerate(words)}
+
     def suggest(self, chars, limit):
         if len(chars) == 1:
             query = {"term": {"title_c": chars}}
