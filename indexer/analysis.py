@@ -10,8 +10,9 @@ Why two token streams: jieba's segmentation depends on context (`保交楼` insi
 `首提保交楼至今` is cut as `提保交楼`), so a query word may never have been indexed
 as a word. The character stream, with positions, turns every query into an exact
 phrase over characters, the way Lucene's CJK analysers use n-grams, so any text
-that occurs verbatim in a post finds it. Unigrams with positions cost far less
-than a bigram field (few distinct terms). The word stream carries ranking: BM25F
+that occurs verbatim in a post finds it (OpenSearch matches it as a phrase; the
+embedded backend indexes each character and each pair of neighbours, and checks
+longer texts in the post's characters). The word stream carries ranking: BM25F
 over real words and proximity between them.
 
 A post is analysed once, in the process that reads it, into an

@@ -620,6 +620,7 @@ def test_segments_with_many_deleted_posts_are_rewritten(tmp_path, monkeypatch):
     from indexer.backends.whoosh import writer
 
     monkeypatch.setattr(writer, "SEGMENT_DOCS", 20)
+    monkeypatch.setattr(writer, "SMALL_SEGMENT_DOCS", 20)
     root = tmp_path / "posts"
     write_good(root, 100)
     indexer.reindex(root, tmp_path / "index", jobs=1)

@@ -201,6 +201,7 @@ def test_segments_stay_few_over_many_incremental_runs(tmp_path, monkeypatch):
     from indexer.backends.whoosh import writer as indexing
 
     monkeypatch.setattr(indexing, "SEGMENT_DOCS", 20)
+    monkeypatch.setattr(indexing, "SMALL_SEGMENT_DOCS", 20)
     root = tmp_path / "posts"
     for i in range(100):
         write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇", body=f"<p>编号{i}的正文。</p>")

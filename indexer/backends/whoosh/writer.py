@@ -25,15 +25,19 @@ from ...models import feed_of
 from . import adapter
 from .schema import BIGRAM_FIELDS, CHARS_COLUMN_FIELDS, build_schema, outdated_message
 
-# Posts per segment written by a part; bounds a worker's memory (its postings
-# stay in memory until the segment is written) and the number of segments.
-SEGMENT_DOCS = 1000
+# Posts per segment written by a part. Every segment costs each query a term
+# lookup per term, and each term's postings carry a block header per segment, so
+# an archive needs few, large segments: 200,000 posts make about 20.
+SEGMENT_DOCS = 10_000
 
-# Memory Whoosh's writer may use for its posting pool before spilling a run to
-# disk, in MB; set above what SEGMENT_DOCS posts need, so it never spills.
-WRITER_LIMIT_MB = 512
+# Memory Whoosh's writer may use for its posting pool before spilling a sorted
+# run to disk (merged when the segment is written), in MB: bounds a worker's memory.
+WRITER_LIMIT_MB = 192
 
-# Small segments (fewer than SEGMENT_DOCS posts) tolerated before they are merged.
+# Segments of fewer posts than this are small: what incremental runs leave.
+SMALL_SEGMENT_DOCS = 1000
+
+# Small segments tolerated before they are merged.
 MAX_SMALL_SEGMENTS = 8
 
 # A segment with more than this share of deleted posts is rewritten without them
@@ -297,13 +301,13 @@ def _merge_small_segments(writer, segments):
 
     Whoosh's default (MERGE_SMALL) would, with a few dozen segments of
     SEGMENT_DOCS posts, merge nearly all of them in one incremental run.
-    Here segments of SEGMENT_DOCS or more stay as they are, and the small
+    Here segments of SMALL_SEGMENT_DOCS or more stay as they are, and the small
     ones are merged once there are MAX_SMALL_SEGMENTS of them, so an
     incremental run costs about what it indexes. A segment of any size whose
     share of deleted posts passes MAX_DELETED_SHARE is rewritten without
     them, so updates never leave the index mostly dead posts.
     """
-    small = [s for s in segments if s.doc_count_all() < SEGMENT_DOCS]
+    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT_DOCS]
     if len(small) < MAX_SMALL_SEGMENTS:
         small = []
     worn = [s for s in segments if s not in small and s.deleted_count() > MAX_DELETED_SHARE * s.doc_count_all()]
