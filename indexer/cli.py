@@ -194,9 +194,26 @@ main.add_command(reindex_command)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same fields as /api/search).")
 @synonyms_option
 @click.option("--no-expand", is_flag=True, help="Search only the words typed, not their aliases.")
+@click.option(
+    "--no-correct", is_flag=True, help="Never search a correction of the query instead (it is still suggested)."
+)
 @_backend_options()
 def search(
-    query, index_dir, tz, limit, page, category, feed, date_from, date_to, sort, as_json, synonyms, no_expand, **backend
+    query,
+    index_dir,
+    tz,
+    limit,
+    page,
+    category,
+    feed,
+    date_from,
+    date_to,
+    sort,
+    as_json,
+    synonyms,
+    no_expand,
+    no_correct,
+    **backend,
 ):
     """Search the index and print ranked results with the matches highlighted.
 
@@ -229,6 +246,7 @@ def search(
                 sort=sort,
                 names=names,
                 expand=not no_expand,
+                correct=not no_correct,
             )
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
@@ -240,6 +258,8 @@ def search(
     click.echo(f"{result.total} {noun} for {query!r} ({result.took_ms:.0f} ms)")
     if result.note:
         click.echo(result.note)
+    if result.suggestion and result.note_code != "corrected":
+        click.echo(f"Did you mean: {result.suggestion}")
     if result.expansions:
         click.echo(f"also searched: {', '.join(result.expansions)}")
     for rank, hit in enumerate(result.hits, start=(page - 1) * limit + 1):

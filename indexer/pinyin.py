@@ -3,9 +3,13 @@
 ::
 
     "kehoufuwu" ─▶ letters ─▶ split into syllable runs that are the pinyin of index words ─▶ 课后服务
+    "khfw"      ─▶ letters ─▶ the first letters of an index word's syllables           ─▶ 课后服务
 
 :class:`PinyinTable` maps the pinyin (no tones, no spaces) of each Chinese word of
-the index's vocabulary to the words with that sound, most frequent first. A
+the index's vocabulary to the words with that sound, most frequent first, and the
+initials of each word of three or more characters to the words they abbreviate
+(tried when the letters spell no syllables). typos.py looks up homophones of a
+query's characters in the same table. A
 query is read through the table only when it is all Latin letters and finds few
 posts verbatim (search.py decides): the reading joins the query as an
 alternative, so whatever the letters found verbatim still ranks first, and a
@@ -32,19 +36,32 @@ FEW_MATCHES = 2
 # Fewest letters read as pinyin: shorter ones are abbreviations, not syllables.
 MIN_LETTERS = 4
 
+# Fewest letters read as initials (bjl, khfw): two letters abbreviate too many words.
+MIN_INITIALS = 3
+
+# Fewest posts an initials reading's word is in: initials are ambiguous, a one-off word is noise.
+MIN_INITIALS_POSTS = 2
+
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,8}")
 _LATIN_QUERY = re.compile(r"[A-Za-z][A-Za-z ']*")
 
 
 class PinyinTable:
-    """{pinyin key: ((posts, word), ...) most frequent first} over Chinese words of 2 to 8 characters."""
+    """{pinyin key: ((posts, word), ...) most frequent first} over Chinese words of 2 to 8 characters.
+
+    ``initials`` is the same for the first letters of the syllables of words of 3 or more characters.
+    """
 
     def __init__(self, vocabulary):
-        table = {}
+        table, initials = {}, {}
         words = sorted(((n, w) for w, n in vocabulary.items() if _HAN_WORD.fullmatch(w)), reverse=True)
         for n, word in words[:MAX_WORDS]:
-            table.setdefault("".join(lazy_pinyin(word)), []).append((n, word))
+            syllables = lazy_pinyin(word)
+            table.setdefault("".join(syllables), []).append((n, word))
+            if len(word) >= MIN_INITIALS and n >= MIN_INITIALS_POSTS:
+                initials.setdefault("".join(s[0] for s in syllables), []).append((n, word))
         self.table = {key: tuple(found) for key, found in table.items()}
+        self.initials = {key: found[0][1] for key, found in initials.items()}
 
     def reading(self, text):
         """The Chinese the letters of `text` spell as pinyin of index words (fewest, most frequent words), or None."""
@@ -52,7 +69,7 @@ class PinyinTable:
             return None
         letters = re.sub(r"[^a-z]", "", text.lower())
         if len(letters) < MIN_LETTERS:
-            return None
+            return self.initials.get(letters)  # bjl: initials only (its keys are 3+ letters)
         # best[i] = (score, words) for letters[:i]; a word costs a fixed amount, frequency earns back.
         best = [None] * (len(letters) + 1)
         best[0] = (0.0, ())
@@ -65,13 +82,20 @@ class PinyinTable:
                     score = best[start][0] + math.log1p(found[0][0]) - 10.0
                     if best[end] is None or score > best[end][0]:
                         best[end] = (score, (*best[start][1], found[0][1]))
-        return "".join(best[-1][1]) if best[-1] else None
+        if best[-1]:
+            return "".join(best[-1][1])
+        # No syllables: the initials of one word (khfw), the most frequent word with them.
+        return self.initials.get(letters)
 
 
 class PinyinTables:
-    """The table of an engine's current vocabulary, rebuilt when the index changes (one kept)."""
+    """A table built from an engine's current vocabulary, rebuilt when the index changes (one kept).
 
-    def __init__(self):
+    :param build: ``build(vocabulary)`` makes the table (default PinyinTable).
+    """
+
+    def __init__(self, build=PinyinTable):
+        self._build = build
         self._lock = threading.Lock()
         self._cached = (None, None)
 
@@ -79,7 +103,7 @@ class PinyinTables:
         vocabulary = engine.vocabulary()  # the engine keeps one per index state
         cached = self._cached
         if cached[0] is not vocabulary:
-            cached = (vocabulary, PinyinTable(vocabulary))
+            cached = (vocabulary, self._build(vocabulary))
             with self._lock:
                 self._cached = cached
         return cached[1]
