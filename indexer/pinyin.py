@@ -3,14 +3,15 @@
 ::
 
     "kehoufuwu" ─▶ letters ─▶ split into syllable runs that are the pinyin of index words ─▶ 课后服务
-    "khfw"      ─▶ letters ─▶ the first letters of an index word's syllables           ─▶ 课后服务
+    "khfw"      ─▶ letters ─▶ split into the initials of index words (kh|fw)             ─▶ 课后服务, 客户服务, ...
 
 :class:`PinyinTable` maps the pinyin (no tones, no spaces) of each Chinese word of
 the index's vocabulary to the words with that sound, most frequent first, and the
-initials of each word of three or more characters to the words they abbreviate
-(tried when the letters spell no syllables). typos.py looks up homophones of a
-query's characters in the same table. A
-query is read through the table only when it is all Latin letters and finds few
+initials (first letters of the syllables) of each word to the words they
+abbreviate. Initials are tried when the letters spell no syllables; they are
+ambiguous, so :meth:`PinyinTable.readings` gives several candidates and search.py
+keeps the one most posts hold verbatim. typos.py looks up homophones of a query's
+characters in the same table. A query is read through the table only when it is all Latin letters and finds few
 posts verbatim (search.py decides): the reading joins the query as an
 alternative, so whatever the letters found verbatim still ranks first, and a
 real English word with verbatim matches is left alone.
@@ -42,6 +43,13 @@ MIN_INITIALS = 3
 # Fewest posts an initials reading's word is in: initials are ambiguous, a one-off word is noise.
 MIN_INITIALS_POSTS = 2
 
+# Words kept per initials key, and candidate readings of a query's initials (each is checked by a search).
+INITIALS_WORDS = 3
+INITIALS_READINGS = 5
+
+# Most words an initials reading joins.
+MAX_INITIALS_WORDS = 3
+
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,8}")
 _LATIN_QUERY = re.compile(r"[A-Za-z][A-Za-z ']*")
 
@@ -49,7 +57,8 @@ _LATIN_QUERY = re.compile(r"[A-Za-z][A-Za-z ']*")
 class PinyinTable:
     """{pinyin key: ((posts, word), ...) most frequent first} over Chinese words of 2 to 8 characters.
 
-    ``initials`` is the same for the first letters of the syllables of words of 3 or more characters.
+    ``initials`` is the same for the first letters of the syllables, kept for words in
+    MIN_INITIALS_POSTS posts or more, INITIALS_WORDS words per key.
     """
 
     def __init__(self, vocabulary):
@@ -58,18 +67,30 @@ class PinyinTable:
         for n, word in words[:MAX_WORDS]:
             syllables = lazy_pinyin(word)
             table.setdefault("".join(syllables), []).append((n, word))
-            if len(word) >= MIN_INITIALS and n >= MIN_INITIALS_POSTS:
-                initials.setdefault("".join(s[0] for s in syllables), []).append((n, word))
+            if n >= MIN_INITIALS_POSTS:
+                found = initials.setdefault("".join(s[0] for s in syllables), [])
+                if len(found) < INITIALS_WORDS:
+                    found.append((n, word))
         self.table = {key: tuple(found) for key, found in table.items()}
-        self.initials = {key: found[0][1] for key, found in initials.items()}
+        self.initials = {key: tuple(found) for key, found in initials.items()}
 
     def reading(self, text):
-        """The Chinese the letters of `text` spell as pinyin of index words (fewest, most frequent words), or None."""
+        """The Chinese the letters of `text` spell as pinyin of index words, or None (the first of readings())."""
+        found = self.readings(text)
+        return found[0] if found else None
+
+    def readings(self, text):
+        """Chinese readings of the letters of `text`, best first: [] if none.
+
+        One reading when they spell syllables of index words (the fewest, most
+        frequent words); else up to INITIALS_READINGS readings as initials of one
+        to MAX_INITIALS_WORDS words (khfw: 课后服务, 客户服务, ...), most frequent first.
+        """
         if not _LATIN_QUERY.fullmatch(text.strip()):
-            return None
+            return []
         letters = re.sub(r"[^a-z]", "", text.lower())
         if len(letters) < MIN_LETTERS:
-            return self.initials.get(letters)  # bjl: initials only (its keys are 3+ letters)
+            return self._initials(letters) if len(letters) >= MIN_INITIALS else []
         # best[i] = (score, words) for letters[:i]; a word costs a fixed amount, frequency earns back.
         best = [None] * (len(letters) + 1)
         best[0] = (0.0, ())
@@ -83,9 +104,25 @@ class PinyinTable:
                     if best[end] is None or score > best[end][0]:
                         best[end] = (score, (*best[start][1], found[0][1]))
         if best[-1]:
-            return "".join(best[-1][1])
-        # No syllables: the initials of one word (khfw), the most frequent word with them.
-        return self.initials.get(letters)
+            return ["".join(best[-1][1])]
+        return self._initials(letters)
+
+    def _initials(self, letters):
+        """Readings of `letters` as the initials of index words, best first (fewer words, then more posts)."""
+        scored = []
+
+        def walk(start, words, score):
+            if start == len(letters):
+                scored.append((len(words), -score, "".join(words)))
+                return
+            if len(words) == MAX_INITIALS_WORDS:
+                return
+            for end in range(start + 2, len(letters) + 1):
+                for n, word in self.initials.get(letters[start:end], ()):
+                    walk(end, (*words, word), score + math.log1p(n))
+
+        walk(0, (), 0.0)
+        return [reading for _, _, reading in sorted(scored)[:INITIALS_READINGS]]
 
 
 class PinyinTables:

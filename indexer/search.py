@@ -168,7 +168,15 @@ class SearchIndex:
         first = (params.page - 1) * params.per_page
         result = self._run(query, wide, first, params.per_page, names)
         if pinyin and result.total <= FEW_MATCHES and not result.partial:
-            reading = self._pinyin.of(self.engine).reading(params.q)
+            with self._building(query) as building:
+                table = self._pinyin.of(self.engine)
+            query, wide = building.shifted(query), building.shifted(wide)
+            readings = table.readings(params.q)
+            if len(readings) > 1:  # initials: the reading most posts hold verbatim (the first on a tie), if any
+                held = [(self._posts_with(r, query.deadline), -i, r) for i, r in enumerate(readings)]
+                best = max(held)
+                readings = [best[2]] if best[0] else []
+            reading = readings[0] if readings else None
         if reading:
             wide = replace(wide, parsed=with_reading(wide.parsed, reading))
             result = self._run(query, wide, first, params.per_page, names)
@@ -235,28 +243,27 @@ class SearchIndex:
         """
         engine, seg = self.engine, self.engine.segmenter
         words = [w for a, b in term_spans(params.q) for w in query_words(normalize(params.q[a:b])[0], seg)]
-        vocabulary = None
-        if any(hit.exact for hit in result.hits):
-            posts = engine.doc_frequencies(words)
-            if not posts:  # a backend that keeps no term statistics but a vocabulary
+        with self._building(query) as building:
+            vocabulary = None
+            if any(hit.exact for hit in result.hits):
+                posts = engine.doc_frequencies(words)
+                if not posts:  # a backend that keeps no term statistics but a vocabulary
+                    vocabulary = engine.vocabulary()
+                    posts = {w: vocabulary.get(w, 0) for w in words}
+                if all(posts.get(w, 0) >= typos.MIN_TARGET_POSTS for w in words):
+                    return None, None  # found as typed, every word common in the archive: no slip
+            if vocabulary is None:
                 vocabulary = engine.vocabulary()
-                posts = {w: vocabulary.get(w, 0) for w in words}
-            if all(posts.get(w, 0) >= typos.MIN_TARGET_POSTS for w in words):
-                return None, None  # found as typed, every word common in the archive: no slip (no tables built)
-        if vocabulary is None:
-            vocabulary = engine.vocabulary()
-        if not vocabulary:
-            return None, None
-        tables = self._pinyin.of(engine), self._latin.of(engine)
-        # The tables are built once per index state; the correction's searches get a budget of their own.
-        deadline = max(query.deadline, time.monotonic() + config.QUERY_TIME_BUDGET / 2)
-        query = replace(query, deadline=deadline)
+            if not vocabulary:
+                return None, None
+            tables = self._pinyin.of(engine), self._latin.of(engine)
+        query = building.shifted(query)
         text = typos.correct(
             params.q,
             vocabulary,
             *tables,
             known=lambda word: seg.freq.get(word, 0) > 0,
-            posts_with=lambda chars: self._posts_with(chars, deadline),
+            posts_with=lambda chars: self._posts_with(chars, query.deadline),
         )
         if text is None:
             return None, None
@@ -268,6 +275,20 @@ class SearchIndex:
         if found.total <= result.total:
             return None, None
         return text, ((fixed, wide, expansions, found) if apply else None)
+
+    @contextmanager
+    def _building(self, query):
+        """Time the reading of the vocabulary and the building of its tables, once per index state.
+
+        ``shifted(q)`` moves q's deadline on by that time: the time budget bounds the
+        search, not a one-off cache build.
+        """
+        started = time.monotonic()
+        building = _Building()
+        try:
+            yield building
+        finally:
+            building.spent = time.monotonic() - started
 
     def _posts_with(self, chars, deadline):
         """How many posts hold `chars` (token characters) verbatim, with no filters."""
@@ -375,6 +396,13 @@ def feed_tree(feeds):
         )
 
     return nodes(root, "")
+
+
+class _Building:
+    spent = 0.0
+
+    def shifted(self, query):
+        return replace(query, deadline=query.deadline + self.spent) if query.deadline is not None else query
 
 
 @contextmanager
