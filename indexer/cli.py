@@ -223,6 +223,7 @@ def search(
     Example:
         zhsearch search 课后服务 --limit 5
         zhsearch search '"双减" -广告' --category 教育
+        zhsearch search 中小旗业 --no-correct
     """
     names = {
         "date_from": "--from",

@@ -137,19 +137,19 @@ def _han_candidates(norm, vocabulary, table, known):
 
 
 def _sounds_like(window, table):
-    """(posts, word): the most frequent index word with the pinyin of `window`, a character or two apart."""
+    """(posts, word): the most frequent index word with the pinyin of `window`, a character or two apart.
+
+    The characters' common readings are tried first; a rarer reading (活 read guo) only if they find none.
+    """
     most = 1 if len(window) < 4 else 2
-    best = None
     readings = itertools.islice(itertools.product(*(_readings(c) for c in window)), MAX_READINGS)
     for syllables in readings:
         for posts, word in table.table.get("".join(syllables), ()):
             if posts < MIN_TARGET_POSTS:
                 break  # most frequent first
             if len(word) == len(window) and 1 <= sum(a != b for a, b in zip(word, window)) <= most:
-                if best is None or posts > best[0]:
-                    best = (posts, word)
-                break
-    return best
+                return posts, word
+    return None
 
 
 @functools.lru_cache(maxsize=8192)
