@@ -6,8 +6,9 @@ ranked matches and their counts, falls back to any term when no post has them
 all, and turns the matches into Hits with marked titles and snippets
 (highlight.py). A query that reads as a slip of the input method or of the
 keyboard gets a correction (typos.py): offered as ``suggestion`` when it finds
-more posts, searched instead when the query finds none. Ranking is two-tiered: posts where every term occurs verbatim
-first, then posts with the terms' words apart; see engine.py.
+more posts, searched instead when the query finds none. Ranking is two-tiered:
+posts where every term occurs verbatim first, then posts with the terms' words
+apart; see engine.py.
 """
 
 import re
@@ -168,9 +169,9 @@ class SearchIndex:
         first = (params.page - 1) * params.per_page
         result = self._run(query, wide, first, params.per_page, names)
         if pinyin and result.total <= FEW_MATCHES and not result.partial:
-            with self._building(query) as building:
-                table = self._pinyin.of(self.engine)
-            query, wide = building.shifted(query), building.shifted(wide)
+            started = time.monotonic()
+            table = self._pinyin.of(self.engine)
+            query, wide = _shifted(query, started), _shifted(wide, started)
             readings = table.readings(params.q)
             if len(readings) > 1:  # initials: the reading most posts hold verbatim (the first on a tie), if any
                 held = [(self._posts_with(r, query.deadline), -i, r) for i, r in enumerate(readings)]
@@ -242,22 +243,22 @@ class SearchIndex:
         ``params.correct``; its search is then (query, wide query, aliases, result).
         """
         engine, seg = self.engine, self.engine.segmenter
+        started = time.monotonic()
         words = [w for a, b in term_spans(params.q) for w in query_words(normalize(params.q[a:b])[0], seg)]
-        with self._building(query) as building:
-            vocabulary = None
-            if any(hit.exact for hit in result.hits):
-                posts = engine.doc_frequencies(words)
-                if not posts:  # a backend that keeps no term statistics but a vocabulary
-                    vocabulary = engine.vocabulary()
-                    posts = {w: vocabulary.get(w, 0) for w in words}
-                if all(posts.get(w, 0) >= typos.MIN_TARGET_POSTS for w in words):
-                    return None, None  # found as typed, every word common in the archive: no slip
-            if vocabulary is None:
+        vocabulary = None
+        if any(hit.exact for hit in result.hits):
+            posts = engine.doc_frequencies(words)
+            if not posts:  # a backend that keeps no term statistics but a vocabulary
                 vocabulary = engine.vocabulary()
-            if not vocabulary:
-                return None, None
-            tables = self._pinyin.of(engine), self._latin.of(engine)
-        query = building.shifted(query)
+                posts = {w: vocabulary.get(w, 0) for w in words}
+            if all(posts.get(w, 0) >= typos.MIN_TARGET_POSTS for w in words):
+                return None, None  # found as typed, every word common in the archive: no slip
+        if vocabulary is None:
+            vocabulary = engine.vocabulary()
+        if not vocabulary:
+            return None, None
+        tables = self._pinyin.of(engine), self._latin.of(engine)
+        query = _shifted(query, started)
         text = typos.correct(
             params.q,
             vocabulary,
@@ -275,20 +276,6 @@ class SearchIndex:
         if found.total <= result.total:
             return None, None
         return text, ((fixed, wide, expansions, found) if apply else None)
-
-    @contextmanager
-    def _building(self, query):
-        """Time the reading of the vocabulary and the building of its tables, once per index state.
-
-        ``shifted(q)`` moves q's deadline on by that time: the time budget bounds the
-        search, not a one-off cache build.
-        """
-        started = time.monotonic()
-        building = _Building()
-        try:
-            yield building
-        finally:
-            building.spent = time.monotonic() - started
 
     def _posts_with(self, chars, deadline):
         """How many posts hold `chars` (token characters) verbatim, with no filters."""
@@ -398,11 +385,15 @@ def feed_tree(feeds):
     return nodes(root, "")
 
 
-class _Building:
-    spent = 0.0
+def _shifted(query, started):
+    """`query` with its deadline moved on by the time since `started` (monotonic).
 
-    def shifted(self, query):
-        return replace(query, deadline=query.deadline + self.spent) if query.deadline is not None else query
+    The vocabulary and its tables are built once per index state, on the first
+    query that needs them: the time budget bounds searching, not that build.
+    """
+    if query.deadline is None:
+        return query
+    return replace(query, deadline=query.deadline + time.monotonic() - started)
 
 
 @contextmanager

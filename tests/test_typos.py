@@ -189,6 +189,16 @@ def test_a_window_common_as_text_is_left_alone():
     assert correct("北京市场", vocabulary, *args, known=lambda w: False, posts_with=lambda t: 0) == "北京师场"
 
 
+def test_a_real_word_however_rare_is_not_corrected():
+    def fix(vocabulary, known):
+        args = PinyinTable(vocabulary), LatinWords(vocabulary)
+        return correct("期中", vocabulary, *args, known=known, posts_with=lambda t: 0)
+
+    assert fix({"其中": 50, "期中": 1}, known=lambda w: False) is None  # a word of the index
+    assert fix({"其中": 50}, known=lambda w: w == "期中") is None  # a word of jieba's dictionary
+    assert fix({"其中": 50}, known=lambda w: False) == "其中"  # neither: a slip
+
+
 def test_a_correction_must_be_a_frequent_word():
     vocabulary = {"损失": 2, "挽回": 9}
     args = PinyinTable(vocabulary), LatinWords(vocabulary)
