@@ -7,11 +7,15 @@ Run from the repo root (builds an index of the shared corpus in a temporary fold
 
 For each query the target posts are the posts that hold the meant text verbatim
 (``ix.ids('"…"')``). The figure is the share of the target posts in the top 10
-(of min(10, targets)), with the feature and without it. The known-item check
-samples substrings of real posts (as tests/test_recall.py does) and searches
-them through ``SearchIndex.search`` with every feature on: each must find its
-post (verbatim recall), and the posts holding the text verbatim must fill the
-top of the ranking (exact phrase first).
+(of min(10, targets)), with the feature and without it. The typo set is made at
+run time from the index's own frequent words: one character of each is replaced
+by a common homophone (pypinyin), as an input method's slip would (nothing of
+the corpus is stored here). The known-item check samples substrings of real
+posts (as tests/test_recall.py does) and searches them through
+``SearchIndex.search`` with every feature on: each must find its post (verbatim
+recall), and the posts holding the text verbatim must fill the top of the
+ranking (exact phrase first); it also counts the corrections offered for them,
+none of which is wanted.
 """
 
 import argparse
@@ -21,8 +25,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pypinyin import lazy_pinyin
+
 import indexer
-from indexer.analysis import normalize
+from indexer.analysis import normalize, segmenter
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "posts"
 
@@ -42,7 +48,7 @@ ALIAS_QUERIES = [
     ("首次公开募股", "IPO"),
 ]
 
-# Pinyin typed with the input method off, and the words meant (khfw: initials, not built yet).
+# Pinyin typed with the input method off, and the words meant (the last ones: initials).
 PINYIN_QUERIES = [
     ("baojiaolou", "保交楼"),
     ("kehoufuwu", "课后服务"),
@@ -56,7 +62,15 @@ PINYIN_QUERIES = [
     ("wanhuisunshi", "挽回损失"),
     ("rengongzhineng", "人工智能"),
     ("khfw", "课后服务"),
+    ("zxqy", "中小企业"),
+    ("rgzn", "人工智能"),
+    ("fgw", "发改委"),
+    ("zjh", "证监会"),
 ]
+
+# Typo queries made from the index's words: how many, from words of 2 to 4 characters in this many posts.
+TYPOS = 40
+TYPO_MIN_POSTS = 3
 
 # Substrings drawn for the known-item check.
 SAMPLES = 400
@@ -89,8 +103,67 @@ def query_set(ix, title, rows, off):
     return mean
 
 
+def typo_queries(ix, seed=11, count=TYPOS):
+    """(query, meant) pairs: frequent index words with one character replaced by a common homophone.
+
+    The homophone of a character is the character of the index's words with the
+    same toneless pinyin that occurs in most words (an input method offers common
+    characters first). A slip that some post holds verbatim is skipped.
+    """
+    rng = random.Random(seed)
+    vocabulary = ix.engine.vocabulary()
+    known = segmenter().freq
+    chars = {}  # character -> words it occurs in
+    for word in vocabulary:
+        for char in set(word):
+            if "\u4e00" <= char <= "\u9fff":
+                chars[char] = chars.get(char, 0) + 1
+    by_sound = {}
+    for char in sorted(chars, key=lambda c: -chars[c]):
+        by_sound.setdefault(lazy_pinyin(char)[0], []).append(char)
+    han = re.compile(r"[\u4e00-\u9fff]{2,4}")
+    words = sorted(w for w, n in vocabulary.items() if n >= TYPO_MIN_POSTS and han.fullmatch(w) and known.get(w))
+    rng.shuffle(words)
+    rows = []
+    for word in words:
+        i = rng.randrange(len(word))
+        sound = lazy_pinyin(word)[i]
+        slip = next((c for c in by_sound.get(sound, ()) if c != word[i]), None)
+        if slip is None:
+            continue
+        query = word[:i] + slip + word[i + 1 :]
+        if known.get(query) or query in vocabulary or ix.ids(f'"{query}"'):
+            continue  # a real word, or in print: not a slip to correct
+        rows.append((query, word))
+        if len(rows) == count:
+            break
+    return rows
+
+
+def typo_set(ix, rows):
+    """Print the typo table: top-10 share with correction and without, and whether "did you mean" was the word."""
+    print("\n## Typos (top-10 share of posts with the word meant; did-you-mean = the word)\n")
+    print("| query | meant | targets | suggested | with | without |\n|---|---|---:|---|---:|---:|")
+    with_, without, right = [], [], 0
+    for query, meant in rows:
+        targets = set(ix.ids(f'"{meant}"'))
+        page = ix.search(query, per_page=10)
+        a = len({h.id for h in page.hits} & targets) / min(10, len(targets))
+        b = top_share(ix, query, targets, correct=False)
+        with_.append(a)
+        without.append(b)
+        right += page.suggestion == meant
+        print(f"| {query} | {meant} | {len(targets)} | {page.suggestion or '–'} | {a:.0%} | {b:.0%} |")
+    n = len(rows)
+    print(
+        f"| **mean** ({n} queries) | | | **{right / n:.0%}** right | "
+        f"**{sum(with_) / n:.0%}** | **{sum(without) / n:.0%}** |"
+    )
+    return sum(with_) / n, sum(without) / n, right / n
+
+
 def known_item(ix, seed=7, count=SAMPLES):
-    """(recall, phrase-first share, samples) over substrings of real posts, searched with every feature on."""
+    """(recall, phrase-first share, samples, suggestions offered) over substrings of real posts, every feature on."""
     rng = random.Random(seed)
     posts = [ix.get(hit.id) for hit in ix.search("", per_page=100_000).hits]
     texts = []
@@ -100,7 +173,7 @@ def known_item(ix, seed=7, count=SAMPLES):
             anchors = [m.start() for m in _CJK.finditer(norm)]
             if anchors:
                 texts.append((post.id, norm, anchors))
-    found = first = total = 0
+    found = first = total = suggested = 0
     for _ in range(count):
         post_id, norm, anchors = rng.choice(texts)
         anchor = rng.choice(anchors)
@@ -113,9 +186,10 @@ def known_item(ix, seed=7, count=SAMPLES):
         page = ix.search(query, per_page=1000)
         ids = [h.id for h in page.hits]
         found += post_id in ids
+        suggested += page.suggestion is not None
         truth = set(ix.ids(f'"{query}"'))
         first += set(ids[: len(truth)]) == truth
-    return found / total, first / total, total
+    return found / total, first / total, total, suggested
 
 
 def main(argv=None):
@@ -131,9 +205,10 @@ def main(argv=None):
         print(f"# What readers mean: {ix.doc_count} posts of the shared corpus")
         query_set(ix, "Aliases (top-10 share of posts that say the other name)", ALIAS_QUERIES, {"expand": False})
         query_set(ix, "Pinyin (top-10 share of posts with the words meant)", PINYIN_QUERIES, {"pinyin": False})
-        recall, first, total = known_item(ix)
+        typo_set(ix, typo_queries(ix))
+        recall, first, total, suggested = known_item(ix)
         print(f"\n## Known items ({total} substrings of real posts, every feature on)\n")
-        print(f"verbatim recall: {recall:.1%}; exact phrase first: {first:.1%}")
+        print(f"verbatim recall: {recall:.1%}; exact phrase first: {first:.1%}; corrections offered: {suggested}")
 
 
 if __name__ == "__main__":

@@ -201,6 +201,9 @@ main.add_command(reindex_command)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same fields as /api/search).")
 @synonyms_option
 @click.option("--no-expand", is_flag=True, help="Search only the words typed, not their aliases.")
+@click.option(
+    "--no-correct", is_flag=True, help="Never search a correction of the query instead (it is still suggested)."
+)
 @_backend_options()
 def search(
     query,
@@ -217,6 +220,7 @@ def search(
     as_json,
     synonyms,
     no_expand,
+    no_correct,
     **backend,
 ):
     """Search the index and print ranked results with the matches highlighted.
@@ -230,6 +234,7 @@ def search(
         zhsearch search 课后服务 --limit 5
         zhsearch search '"双减" -广告' --category 教育
         zhsearch search 课后服务 --since 2022-05-01
+        zhsearch search 中小旗业 --no-correct
     """
     names = {
         "date_from": "--from",
@@ -258,6 +263,7 @@ def search(
                 sort=sort,
                 names=names,
                 expand=not no_expand,
+                correct=not no_correct,
             )
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
@@ -270,6 +276,8 @@ def search(
     click.echo(f"{result.total} {noun} for {query!r}{since_text} ({result.took_ms:.0f} ms)")
     if result.note:
         click.echo(result.note)
+    if result.suggestion and result.note_code != "corrected":
+        click.echo(f"Did you mean: {result.suggestion}")
     if result.expansions:
         click.echo(f"also searched: {', '.join(result.expansions)}")
     for rank, hit in enumerate(result.hits, start=(page - 1) * limit + 1):

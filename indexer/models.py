@@ -119,6 +119,14 @@ class SearchPage:
     feed: str | None = None  # the feed filter applied (a folder path), if any
     took_ms: float = 0.0
     expansions: tuple[str, ...] = ()  # aliases also searched ("also searched: 央行"); see synonyms.py
+    # A correction of the query's slips that finds more posts ("did you mean 中小企业"); when the query
+    # found nothing, the results are the correction's (note_code "corrected"). See typos.py.
+    suggestion: str | None = None
+
+    @property
+    def searched(self):
+        """The query the results are for: the suggestion when it was searched instead, else the query."""
+        return self.suggestion if self.note_code == "corrected" else self.query
 
     @property
     def pages(self):

@@ -20,6 +20,10 @@ SORTS = ("relevance", "date")
 # Widest whole number accepted for page/per_page: longer digit strings are refused before int().
 MAX_DIGITS = 9
 
+# Values of a yes/no parameter given as text (a URL's correct=0).
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off")
+
 _DIGITS = re.compile(r"[0-9]+")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -36,6 +40,7 @@ class SearchParams:
     date_to: datetime | None = None
     sort: str = SORTS[0]
     feed: str | None = None  # a feed folder path, without leading or trailing slashes
+    correct: bool = True  # search a correction instead when the query finds nothing (see typos.py)
 
 
 def resolve_timezone(tz=None):
@@ -66,6 +71,7 @@ def check_params(
     max_per_page=None,
     names=None,
     feed=None,
+    correct=True,
 ):
     """Check search parameters and return them as SearchParams.
 
@@ -73,6 +79,7 @@ def check_params(
     :param date_from: a date, a datetime, or ISO 8601 text; a date (or a naive
         datetime) is read in `tz`. Inclusive: `date_to` takes in its whole day.
     :param feed: a feed folder path (``金融/新浪财经``): only posts in it or below it.
+    :param correct: a bool, or its text (1/0, true/false, yes/no, on/off; empty is the default, True).
     :param max_per_page: the largest per_page allowed (None: no limit).
     :param names: the caller's names for the parameters, e.g. ``{"date_from": "from"}``.
     :raises QueryError: naming the parameter (`names` applied) and what is wanted.
@@ -115,8 +122,26 @@ def check_params(
             f"{name('sort')} must be one of {', '.join(SORTS)}, not {_shorten(str(sort))!r}.", param=name("sort")
         )
     return SearchParams(
-        q=q, page=page, per_page=per_page, category=category, date_from=start, date_to=end, sort=sort, feed=feed
+        q=q,
+        page=page,
+        per_page=per_page,
+        category=category,
+        date_from=start,
+        date_to=end,
+        sort=sort,
+        feed=feed,
+        correct=_yes_no(correct, name("correct"), True),
     )
+
+
+def _yes_no(value, name, default):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _YES + _NO:
+        return value.strip().lower() in _YES
+    raise QueryError(f"{name} must be 1 or 0 (or true or false), not {_shorten(str(value))!r}.", param=name)
 
 
 def _feed_path(feed):

@@ -138,6 +138,23 @@ def parse(text):
     return ParsedQuery(tuple(groups), tuple(excluded))
 
 
+def term_spans(text):
+    """The (start, end) spans in `text` of the text of its positive terms (no field, excluded term or OR).
+
+    The spans are what a reader typed as words to find, for suggesting corrections in place.
+    """
+    spans = []
+    for match in _LEXER.finditer(text.translate(_QUOTES)):  # the translation keeps offsets
+        field, neg = match.group("field"), match.group("neg")
+        name = "quoted" if match.group("quoted") is not None else "bare"
+        if neg or match.group(name) == "OR" or (field and field.lower() in FIELD_ALIASES):
+            continue
+        start, end = match.span(name) if not field else match.span()
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
 def highlight_terms(parsed, seg=None):
     """Normalised strings to mark in titles and snippets, longest first."""
     terms = []

@@ -4,8 +4,11 @@ SearchIndex is what the faces hold. It checks parameters (params.py), parses
 the query (query.py), asks the backend's SearchEngine (engine.py) for the
 ranked matches and their counts, falls back to any term when no post has them
 all, and turns the matches into Hits with marked titles and snippets
-(highlight.py). Ranking is two-tiered: posts where every term occurs verbatim
-first, then posts with the terms' words apart; see engine.py.
+(highlight.py). A query that reads as a slip of the input method or of the
+keyboard gets a correction (typos.py): offered as ``suggestion`` when it finds
+more posts, searched instead when the query finds none. Ranking is two-tiered:
+posts where every term occurs verbatim first, then posts with the terms' words
+apart; see engine.py.
 """
 
 import re
@@ -14,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from . import config, related
+from . import config, related, typos
 from .aliases import LearntAliases
-from .analysis import is_token_char, normalize
+from .analysis import is_token_char, normalize, query_words
 from .backends import open_engine
 from .boilerplate import counts_from_blob, templates_of
 from .engine import EngineQuery
@@ -25,7 +28,7 @@ from .highlight import mark, snippet
 from .models import FeedNode, Hit, SearchPage
 from .params import SORTS, check_params, resolve_timezone
 from .pinyin import FEW_MATCHES, PinyinTables, could_be_pinyin, with_reading
-from .query import highlight_terms, parse
+from .query import highlight_terms, parse, term_spans
 from .synonyms import DEFAULT_SYNONYMS, SynonymFiles, expand, search_expanded
 
 __all__ = ["SORTS", "SearchIndex", "feed_tree", "open_index"]
@@ -40,6 +43,7 @@ NOTES = {
     "any_term": "No post contains all of the terms; showing posts that contain any of them.",
     "nothing_searchable": "Nothing searchable in the query; showing the newest posts.",
     "pinyin": "Showing results for {reading}.",
+    "corrected": "Showing results for {suggestion}; search instead for {query}.",
     "partial": "The search took too long and was stopped early; some matching posts may be missing.",
 }
 
@@ -80,6 +84,7 @@ class SearchIndex:
         self.synonym_files = SynonymFiles([DEFAULT_SYNONYMS, *([synonyms] if synonyms else [])])
         self._learnt = LearntAliases()
         self._pinyin = PinyinTables()
+        self._latin = PinyinTables(typos.LatinWords)
 
     def __enter__(self):
         return self
@@ -115,6 +120,7 @@ class SearchIndex:
         names=None,
         expand=True,
         pinyin=True,
+        correct=True,
         feed=None,
         time_budget=None,
     ):
@@ -131,7 +137,11 @@ class SearchIndex:
         :param expand: also search the aliases of the query's terms (see synonyms.py);
             the posts the reader's own words find still come first.
         :param pinyin: read a Latin query that finds few posts as pinyin of the index's
-            words (`kehoufuwu` → 课后服务), below what the letters themselves find.
+            words (`kehoufuwu` → 课后服务, initials `khfw` too), below what the letters themselves find.
+        :param correct: when the query finds nothing but a correction of its slips does
+            (`中小旗业` → 中小企业, `Facebok` → facebook), search the correction instead, with a
+            note (True, 1, "1", ...; see params.check_params). Either way, a correction that
+            finds more posts than the query is offered as ``SearchPage.suggestion``.
         :param time_budget: seconds the search may take (default config.QUERY_TIME_BUDGET);
             past it, what was found so far is returned, with a note.
         :raises QueryError: for a bad parameter, an unusable query or one that would read
@@ -151,6 +161,7 @@ class SearchIndex:
             max_per_page=max_per_page,
             names=names,
             feed=feed,
+            correct=correct,
         )
         query = replace(self._query(params, names), deadline=time.monotonic() + budget)
         note, reading = None, None
@@ -160,11 +171,25 @@ class SearchIndex:
         first = (params.page - 1) * params.per_page
         result = self._run(query, wide, first, params.per_page, names)
         if pinyin and result.total <= FEW_MATCHES and not result.partial and could_be_pinyin(params.q):
-            reading = self._pinyin.of(self.engine).reading(params.q)
+            started = time.monotonic()
+            table = self._pinyin.of(self.engine)
+            query, wide = _shifted(query, started), _shifted(wide, started)
+            readings = table.readings(params.q)
+            if len(readings) > 1:  # initials: the reading most posts hold verbatim (the first on a tie), if any
+                held = [(self._posts_with(r, query.deadline), -i, r) for i, r in enumerate(readings)]
+                best = max(held)
+                readings = [best[2]] if best[0] else []
+            reading = readings[0] if readings else None
         if reading:
             wide = replace(wide, parsed=with_reading(wide.parsed, reading))
             result = self._run(query, wide, first, params.per_page, names)
             note = "pinyin"
+        suggestion = None
+        if not reading and not result.partial and query.parsed.groups:
+            suggestion, fixed = self._correction(params, names, query, result, first, expand)
+            if fixed is not None:
+                query, wide, expansions, result = fixed
+                note = "corrected"
         if not result.total and len(query.parsed.groups) > 1 and not result.partial:
             any_term, any_wide = replace(query, require_all=False), replace(wide, require_all=False)
             fallback = self._run(any_term, any_wide, first, params.per_page, names)
@@ -187,9 +212,10 @@ class SearchIndex:
             facets=result.facets,
             months=result.months,
             sort=query.sort,
-            note=NOTES[note].format(reading=reading) if note else None,
+            note=NOTES[note].format(reading=reading, suggestion=suggestion, query=params.q) if note else None,
             note_code=note,
             reading=reading,
+            suggestion=suggestion,
             expansions=expansions,
             tree=feed_tree(result.feeds),
             feed=params.feed,
@@ -211,6 +237,52 @@ class SearchIndex:
         synonyms = self.synonym_files.current().merged(self._learnt.synonyms(self.engine))
         parsed, added = expand(query.parsed, synonyms)
         return (replace(query, parsed=parsed) if added else query), added
+
+    def _correction(self, params, names, query, result, first, expand):
+        """(a correction of the query that finds more posts than it, or None; its search when it replaces the query).
+
+        The correction replaces the query only when the query found nothing and
+        ``params.correct``; its search is then (query, wide query, aliases, result).
+        """
+        engine, seg = self.engine, self.engine.segmenter
+        started = time.monotonic()
+        words = [w for a, b in term_spans(params.q) for w in query_words(normalize(params.q[a:b])[0], seg)]
+        vocabulary = None
+        if any(hit.exact for hit in result.hits):
+            posts = engine.doc_frequencies(words)
+            if not posts:  # a backend that keeps no term statistics but a vocabulary
+                vocabulary = engine.vocabulary()
+                posts = {w: vocabulary.get(w, 0) for w in words}
+            if all(posts.get(w, 0) >= typos.MIN_TARGET_POSTS for w in words):
+                return None, None  # found as typed, every word common in the archive: no slip
+        if vocabulary is None:
+            vocabulary = engine.vocabulary()
+        if not vocabulary:
+            return None, None
+        tables = self._pinyin.of(engine), self._latin.of(engine)
+        query = _shifted(query, started)
+        text = typos.correct(
+            params.q,
+            vocabulary,
+            *tables,
+            known=lambda word: seg.freq.get(word, 0) > 0,
+            posts_with=lambda chars: self._posts_with(chars, query.deadline),
+        )
+        if text is None:
+            return None, None
+        with _named_query(names):
+            fixed = replace(query, parsed=parse(text))  # the same filters, sort and deadline
+        wide, expansions = self._expanded(fixed) if expand else (fixed, ())
+        apply = params.correct and not result.total
+        found = self._run(fixed, wide, first, params.per_page if apply else 1, names)
+        if found.total <= result.total:
+            return None, None
+        return text, ((fixed, wide, expansions, found) if apply else None)
+
+    def _posts_with(self, chars, deadline):
+        """How many posts hold `chars` (token characters) verbatim, with no filters."""
+        phrase = EngineQuery(parsed=parse(f'"{chars}"'), tz=self.tz, deadline=deadline)
+        return self.engine.search(phrase, 0, 0).total
 
     def _run(self, own, wide, first, limit, names=None):
         with _named_query(names):  # the postings limit
@@ -313,6 +385,17 @@ def feed_tree(feeds):
         )
 
     return nodes(root, "")
+
+
+def _shifted(query, started):
+    """`query` with its deadline moved on by the time since `started` (monotonic).
+
+    The vocabulary and its tables are built once per index state, on the first
+    query that needs them: the time budget bounds searching, not that build.
+    """
+    if query.deadline is None:
+        return query
+    return replace(query, deadline=query.deadline + time.monotonic() - started)
 
 
 @contextmanager

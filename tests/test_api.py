@@ -25,6 +25,7 @@ SEARCH_KEYS = {
     "note",
     "expansions",
     "note_code",
+    "suggestion",
     "hits",
     "facets",
     "months",

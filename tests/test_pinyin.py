@@ -51,3 +51,11 @@ def test_table_reads_only_letters_of_syllables():
     assert table.reading("xyzw") is None
     assert table.reading("课后 fuwu") is None
     assert table.reading("fw") is None
+
+
+def test_table_reads_initials_as_one_word_or_several():
+    table = PinyinTable({"课后": 5, "客户": 9, "服务": 9, "中小企业": 2, "长沙市": 1})
+    assert table.reading("zxqy") == "中小企业"
+    assert table.readings("khfw") == ["客户服务", "课后服务"]  # the more frequent words first
+    assert table.readings("css") == []  # 长沙市 is in too few posts to be read from initials
+    assert table.readings("kh") == []  # two letters abbreviate too much

@@ -57,6 +57,7 @@ PARAM_MESSAGES = {
     "to": "结束日期必须是“年-月-日”格式的真实日期，例如 2022-12-31。",
     "sort": "排序方式只能是 relevance（相关度）或 date（最新）。",
     "limit": "订阅的条数 limit 必须是正整数，例如 20。",
+    "correct": "correct 只能是 1（自动纠错）或 0（按原词搜索）。",
 }
 PARAM_ALIASES = {"date_from": "from", "date_to": "to"}
 

@@ -35,6 +35,7 @@ NOTE_MESSAGES = {
     "any_term": "没有文章同时包含所有关键词，下面是包含其中任一关键词的文章。",
     "nothing_searchable": "搜索词里没有可以搜索的文字，下面是最新的文章。",
     "pinyin": "按拼音显示“{reading}”的结果。",
+    "corrected": "已显示“{suggestion}”的结果。",  # the page adds the link back to the query (search.html)
     "partial": "搜索用时过长，已提前停止：可能有部分匹配的文章没有列出。",
 }
 
@@ -83,7 +84,9 @@ def index():
         chart=month_chart(result.months, args),
         pager=pagination(result.pages, args),
         top_categories=top_categories,
-        note=NOTE_MESSAGES.get(result.note_code, result.note or "").format(reading=result.reading),
+        note=NOTE_MESSAGES.get(result.note_code, result.note or "").format(
+            reading=result.reading, suggestion=result.suggestion
+        ),
     )
 
 

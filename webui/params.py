@@ -30,6 +30,7 @@ class SearchArgs:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = SORTS[0]
+    correct: bool = True  # correct=0: search the query as typed, never a correction of it
     default_per_page: int = 10  # not a request value: lets url_args() omit the default
 
     def search_kwargs(self):
@@ -46,6 +47,7 @@ class SearchArgs:
             "date_from": self.date_from,
             "date_to": self.date_to,
             "sort": self.sort,
+            "correct": self.correct,
             "names": URL_NAMES,
         }
 
@@ -64,6 +66,7 @@ class SearchArgs:
             "sort": s.sort if s.sort != SORTS[0] else None,
             "per_page": s.per_page if s.per_page != s.default_per_page else None,
             "page": s.page if s.page != 1 else None,
+            "correct": None if s.correct else "0",
         }
         return {k: v for k, v in args.items() if v is not None}
 
@@ -89,6 +92,7 @@ def parse_search_args(args, *, page_size=10, max_per_page=50):
         date_from=args.get("from"),
         date_to=args.get("to"),
         sort=args.get("sort", "").strip() or SORTS[0],
+        correct=args.get("correct"),
         max_per_page=max_per_page,
         names=URL_NAMES,
     )
@@ -101,6 +105,7 @@ def parse_search_args(args, *, page_size=10, max_per_page=50):
         date_from=checked.date_from.date() if checked.date_from else None,
         date_to=checked.date_to.date() if checked.date_to else None,
         sort=checked.sort,
+        correct=checked.correct,
         default_per_page=page_size,
     )
 

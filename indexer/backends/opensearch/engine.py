@@ -35,6 +35,7 @@ dictionary is kept in the cluster); which generation is live is looked up at
 most every STATE_TTL seconds.
 """
 
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -46,7 +47,15 @@ from ...models import Article, IndexStats
 from ...query import CHAR_FIELDS, WORD_FIELDS
 from . import client as osc
 from .layout import live_index, local_user_dict, read_blob, read_meta
-from .mapping import CHAR_BOOSTS, MAX_RESULT_WINDOW, POSITION_SEP, POST_SOURCE, WORD_BOOSTS, to_micros
+from .mapping import (
+    CHAR_BOOSTS,
+    MAX_RESULT_WINDOW,
+    POSITION_SEP,
+    POST_SOURCE,
+    SAME_POSITION_SEP,
+    WORD_BOOSTS,
+    to_micros,
+)
 
 # Seconds the live generation (and its segmenter) is trusted before it is looked up again.
 STATE_TTL = 1.0
@@ -57,12 +66,17 @@ MAX_FACETS = 10_000
 # Categories listed by stats().
 TOP_CATEGORIES = 10
 
+_STREAM_SEPARATORS = re.compile(f"[{POSITION_SEP}{SAME_POSITION_SEP}]")
+
 # Tries of a search whose shards partly failed (e.g. a node just died), and the wait between them.
 RETRIES = 3
 RETRY_WAIT = 0.5
 
 # Ids fetched per page by ids().
 IDS_PAGE = 5000
+
+# Posts whose word streams are read per request when the vocabulary is gathered.
+VOCABULARY_PAGE = 500
 
 
 class OpenSearchEngine(SearchEngine):
@@ -73,6 +87,7 @@ class OpenSearchEngine(SearchEngine):
         self.client = osc.client(conn)
         self._lock = threading.Lock()
         self._state = None  # (checked at, generation, physical name, Segmenter, shards)
+        self._vocabulary = (None, {})  # (index state, {word: posts})
         self._live()
 
     # ── generations ──
@@ -215,6 +230,45 @@ class OpenSearchEngine(SearchEngine):
             if len(hits) < IDS_PAGE:
                 return found
             after = hits[-1]["sort"]
+
+    def vocabulary(self):
+        """{word: posts} over titles and texts, read back from the posts' word streams once per index state.
+
+        The text fields keep no term dictionary a client can list (no fielddata), so
+        the streams are read, VOCABULARY_PAGE posts per request. The state is the live
+        physical index and its meta's last reindex time (a meta read per call).
+        """
+        _, generation, physical, _, _ = self._live()
+        stamp = (physical, read_meta(self.conn, self.client, generation).get("last_reindex"))
+        cached = self._vocabulary
+        if cached[0] == stamp:
+            return cached[1]
+        counts = {"title": {}, "content": {}}
+        after = None
+        while True:
+            body = {
+                "query": {"match_all": {}},
+                "size": VOCABULARY_PAGE,
+                "sort": [{"path": "asc"}],
+                "_source": list(counts),
+                "track_total_hits": False,
+            }
+            if after is not None:
+                body["search_after"] = after
+            hits = self._search(body)["hits"]["hits"]
+            for hit in hits:
+                for field, seen in counts.items():
+                    for word in set(_STREAM_SEPARATORS.split(hit["_source"].get(field) or "")) - {""}:
+                        seen[word] = seen.get(word, 0) + 1
+            if len(hits) < VOCABULARY_PAGE:
+                break
+            after = hits[-1]["sort"]
+        words = counts["content"]
+        for word, n in counts["title"].items():
+            words[word] = max(words.get(word, 0), n)
+        with self._lock:
+            self._vocabulary = (stamp, words)
+        return words
 
     # ── single posts ──
 

@@ -305,9 +305,14 @@ def _vocabulary(reader):
     """{word: posts} over the title and content word fields (the larger count of the two)."""
     words = {}
     for field in ("title", "content"):
-        for term, info in reader.iter_field(field):
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
-            words[word] = max(words.get(word, 0), info.doc_frequency())
+        counts = {}
+        # Segment by segment: a multi-segment reader looks every term up in each segment (6x slower).
+        for leaf, _ in reader.leaf_readers():
+            for term, info in leaf.iter_field(field):
+                word = term.decode("utf-8") if isinstance(term, bytes) else term
+                counts[word] = counts.get(word, 0) + info.doc_frequency()
+        for word, n in counts.items():
+            words[word] = max(words.get(word, 0), n)
     return words
 
 
