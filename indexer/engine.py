@@ -155,6 +155,13 @@ class SearchEngine(ABC):
         """{jieba word: posts it occurs in} over titles and texts (for pinyin readings); {} if not kept."""
         return {}
 
+    def state(self):
+        """A value that changes whenever what searches see changes (a commit, a new generation)."""
+        return self.generation
+
+    def warm(self):  # noqa: B027 (a backend with nothing to prepare keeps this)
+        """Build what the first search of the current index state would build (tables, caches)."""
+
 
 class IndexWriter(ABC):
     """Write side of a backend: one writer at a time, used as a context manager (holds the lock).

@@ -12,6 +12,7 @@ apart; see engine.py.
 """
 
 import re
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -34,6 +35,9 @@ from .synonyms import DEFAULT_SYNONYMS, SynonymFiles, expand, search_expanded
 __all__ = ["SORTS", "SearchIndex", "feed_tree", "open_index"]
 
 _ID = re.compile(r"^[0-9a-f]{16}$")
+
+# Seconds between checks of a background warmer (SearchIndex.warm) for a changed index.
+WARM_INTERVAL = 5
 
 # Related posts listed by more_like() when the caller does not say.
 RELATED_LIMIT = 5
@@ -85,6 +89,7 @@ class SearchIndex:
         self._learnt = LearntAliases()
         self._pinyin = PinyinTables()
         self._latin = PinyinTables(typos.LatinWords)
+        self._warmer, self._warmer_stop = None, threading.Event()
 
     def __enter__(self):
         return self
@@ -94,7 +99,38 @@ class SearchIndex:
 
     def close(self):
         """Release the index's files (searching again reopens them)."""
+        self._warmer_stop.set()
         self.engine.close()
+
+    def warm(self, background=False):
+        """Build now what the first searches of the index's current state would build.
+
+        The per-post tables, the vocabulary and its pinyin and Latin tables (the
+        vocabulary of a large archive takes seconds to read). With `background`, a
+        daemon thread does it now and again whenever a reindex changes the index,
+        checking every WARM_INTERVAL seconds: what a server does, so that no
+        reader's request pays for it.
+        """
+        if not background:
+            self.engine.warm()
+            self._pinyin.of(self.engine)
+            self._latin.of(self.engine)
+            return
+        if self._warmer is None:
+            self._warmer = threading.Thread(target=self._keep_warm, name="zhsearch-warm", daemon=True)
+            self._warmer.start()
+
+    def _keep_warm(self):
+        warmed = None
+        while not self._warmer_stop.is_set():
+            try:
+                state = self.engine.state()
+                if state != warmed:
+                    self.warm()
+                    warmed = state
+            except Exception:  # noqa: BLE001 (a missing or damaged index is reported by the searches)
+                pass
+            self._warmer_stop.wait(WARM_INTERVAL)
 
     @property
     def generation(self):

@@ -458,3 +458,28 @@ def test_lead_snippet_ends_at_a_boundary(tmp_path):
     assert hit.snippet.text.endswith("…")
     body = hit.snippet.text[:-1]
     assert text.startswith(body) and len(body) in _word_ends(ix, text) and len(body) <= 120
+
+
+def test_background_warming_follows_reindex(tmp_path, monkeypatch):
+    monkeypatch.setattr("indexer.search.WARM_INTERVAL", 0.2)
+    root = tmp_path / "posts"
+    write_post(root, "a/1.md", title="课后服务试点", body="<p>学校开展课后服务。</p>")
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+
+    def warmed():
+        # The pinyin table (what a Latin query reads) was built for the vocabulary of the state searches see now.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if ix._pinyin._cached[0] is ix.engine.vocabulary():
+                return True
+            time.sleep(0.1)
+        return False
+
+    ix.warm(background=True)
+    assert warmed()
+    write_post(root, "a/2.md", title="延时托管", body="<p>托管服务延时到六点。</p>")
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    assert "托管" in ix.engine.vocabulary() and warmed()
+    assert ix.search("tuoguan").reading == "托管"
+    ix.close()

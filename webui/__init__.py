@@ -82,6 +82,9 @@ def create_app(test_config=None, *, settings=None):
         BACKEND=None,
         # Megabytes of reused postings the embedded index keeps (ZHSEARCH_CACHE_MB).
         CACHE_MB=_core_config.CACHE_MB,
+        # Build the index's tables and vocabulary at startup and after each reindex, in the
+        # background, so that no request pays for them (not under TESTING).
+        WARM=True,
     )
     if test_config is None:
         app.config.from_prefixed_env(_core_config.ENV_PREFIX)

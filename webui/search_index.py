@@ -19,9 +19,15 @@ _OPEN_LOCK = threading.Lock()
 
 
 def init_app(app):
-    """Open ``app.config["INDEX_DIR"]`` and store it in ``app.extensions["search"]``."""
+    """Open ``app.config["INDEX_DIR"]`` and store it in ``app.extensions["search"]``.
+
+    The index is warmed in the background (SearchIndex.warm): the tables and the
+    vocabulary a first search would build are built at startup and after each reindex.
+    """
     try:
         app.extensions["search"] = _open(app)
+        if app.config.get("WARM") and not app.testing:
+            app.extensions["search"].warm(background=True)
     except (
         indexer.IndexNotFoundError,
         indexer.IndexVersionError,
@@ -46,6 +52,8 @@ def get_index():
             ix = app.extensions.get("search")
             if ix is None:
                 ix = app.extensions["search"] = _open(app)
+                if app.config.get("WARM") and not app.testing:
+                    ix.warm(background=True)
     return ix
 
 

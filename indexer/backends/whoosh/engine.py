@@ -150,6 +150,14 @@ class WhooshEngine(SearchEngine):
     def read_blob(self, name):
         return store.read_blob(self._live()[1], name)
 
+    def state(self):
+        generation, _, ix, _ = self._live()
+        return generation, ix.latest_generation()
+
+    def warm(self):
+        with self._searcher() as (searcher, generation, _):
+            self._tables(searcher, generation)
+
     def vocabulary(self):
         with self._searcher() as (searcher, generation, _):
             reader = searcher.reader()
