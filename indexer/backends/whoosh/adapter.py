@@ -9,6 +9,9 @@ than the backend quietly.
 - Segments written by worker processes and committed together: the same
   calls Whoosh's own ``MpWriter`` makes (``_finalize_segment``,
   ``_merge_segments``, ``_commit_toc``, ``_finish``).
+- Postings with their weights, and the field-length columns BM25 reads,
+  decoded into arrays (``W3LeafMatcher``'s blocks, ``W3PerDocReader``'s
+  length columns) so that a tier is scored at once (scoring.py).
 - Numeric columns read as one array (``NumericColumn.Reader``'s file and offsets).
 - Posting lists read a block at a time (``leaf._terms``, ``W3LeafMatcher``'s
   block decoding) instead of a posting at a time.
@@ -21,12 +24,13 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.system import pack_uint
 from whoosh.util import random_name
+from whoosh.util.numeric import byte_to_length
 from whoosh.util.text import utf8encode
 
 # ── opening and checking an index folder ─────────────────────────────────────
@@ -212,6 +216,49 @@ def numeric_column(leaf, field):
         raw = np.where(raw > np.iinfo(np.int64).max, 0, raw)
     values[:count] = raw
     return values
+
+
+def posting_arrays(leaf, field, text):
+    """(document ids, weights) of a term in one segment as NumPy arrays (uint32, float32); empty if absent."""
+    ids, weights = [], []
+    if hasattr(leaf, "_terms"):
+        try:
+            matcher = leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
+        except TermNotFound:
+            matcher = None
+        if isinstance(matcher, W3LeafMatcher):
+            while matcher.is_active():
+                matcher._read_ids()
+                matcher._read_weights()
+                ids.append(np.asarray(matcher._ids, dtype=np.uint32))
+                weights.append(np.asarray(matcher._weights, dtype=np.float32))
+                matcher._next_block()
+        elif matcher is not None:
+            block_ids, block_weights = [], []
+            while matcher.is_active():  # short lists inlined in the term index
+                block_ids.append(matcher.id())
+                block_weights.append(matcher.weight())
+                matcher.next()
+            ids.append(np.asarray(block_ids, dtype=np.uint32))
+            weights.append(np.asarray(block_weights, dtype=np.float32))
+    if not ids:
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.float32)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+def field_lengths(leaf, field):
+    """Each document's length in a scorable field, as Whoosh's BM25 reads it (one byte, decoded), float32."""
+    size = leaf.doc_count_all()
+    codes = np.zeros(size, dtype=np.uint8)
+    if size and hasattr(leaf, "_perdoc"):
+        column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        if column is not None:
+            count = min(column._count, size)
+            codes[:count] = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
+    return _BYTE_LENGTHS[codes]
 
 
 # ── building postings ───────────────────────────────────────────────────────

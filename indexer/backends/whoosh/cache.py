@@ -28,12 +28,12 @@ def bitmap_bytes(bitmap):
 
 
 def _size(value):
-    bitmaps = value if isinstance(value, tuple) else (value,)
-    return sum(bitmap_bytes(b) for b in bitmaps)
+    parts = value if isinstance(value, tuple) else (value,)
+    return sum(part.nbytes if hasattr(part, "nbytes") else bitmap_bytes(part) for part in parts)
 
 
 class SetCache:
-    """Bitmaps (or tuples of them) by key, within `budget` bytes, for one index state at a time."""
+    """Bitmaps or NumPy arrays (or tuples of them) by key, within `budget` bytes, for one index state at a time."""
 
     def __init__(self, budget):
         self.budget = budget

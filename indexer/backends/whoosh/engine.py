@@ -19,11 +19,10 @@ from itertools import islice
 
 from pyroaring import BitMap
 from whoosh import query as wq
-from whoosh.collectors import TopCollector
 from whoosh.scoring import BM25F
 
 from ... import analysis, config, store
-from ...engine import PHRASE_BOOST, PROXIMITY_SLOP, EngineHit, EngineResult, SearchEngine
+from ...engine import EngineHit, EngineResult, SearchEngine
 from ...errors import IndexVersionError, PostNotFoundError, SearchEngineError
 from ...models import Article, IndexStats, post_id
 from ...query import CHAR_FIELDS, WORD_FIELDS
@@ -31,6 +30,7 @@ from . import adapter
 from .cache import SetCache
 from .matching import DocSets
 from .schema import CHARS_COLUMN_FIELDS, outdated_message
+from .scoring import TierScorer, global_lengths, global_postings
 from .tables import Tables
 
 # Categories listed by stats().
@@ -214,7 +214,8 @@ class WhooshEngine(SearchEngine):
         if query.sort == "date":
             return [(docnum, 0.0) for docnum in tables.newest(match, offset, limit)], False
         needed = offset + limit
-        scoring = _scoring_query(query.parsed, seg)
+        terms, phrases = _scoring_terms(query.parsed, seg)
+        scorer = self._scorer(searcher)
         ranked, cut = [], False
         for tier in (exact, match - exact):
             if len(ranked) >= needed:
@@ -224,7 +225,7 @@ class WhooshEngine(SearchEngine):
                 ranked.extend((docnum, 0.0) for docnum in islice(tier, needed - len(ranked)))
                 cut = True
                 continue
-            ranked.extend(_top(searcher, scoring, tier, needed - len(ranked)))
+            ranked.extend(scorer.top(terms, phrases, tier, needed - len(ranked)))
         return ranked[offset:needed], cut
 
     # ── per-state caches ──
@@ -247,6 +248,20 @@ class WhooshEngine(SearchEngine):
                     self._caches[name] = (key, value)
             return value
         return cached[1]
+
+    def _scorer(self, searcher):
+        """A TierScorer whose lengths and postings are kept per index state (postings within the cache budget)."""
+        reader = searcher.reader()
+        generation = self._local.searcher[1]
+        state = _state_key(reader, generation)
+
+        def lengths(field):
+            return self._per_state(reader, generation, f"lengths:{field}", lambda: global_lengths(reader, field))
+
+        def postings(field, text):
+            return self._sets.get(state, ("weights", field, text), lambda: global_postings(reader, field, text))
+
+        return TierScorer(searcher, lengths, postings)
 
     def _tables(self, searcher, generation):
         """Per-post tables (tables.Tables) of what `searcher` sees, built once per index state."""
@@ -340,64 +355,27 @@ def _article(fields):
     )
 
 
-def _scoring_query(parsed, seg):
-    """Whoosh query whose BM25F scores order the posts that matched `parsed`.
+def _scoring_terms(parsed, seg):
+    """(terms, phrases) whose BM25F scores order the posts that matched `parsed` (see scoring.py).
 
-    Matching itself is decided by matching.DocSets; this query only ranks:
-    the clauses' words in the word fields (title boosted by the schema),
-    their proximity for clauses of several words, and characters for clauses
-    jieba finds no words in.
+    Matching itself is decided by matching.DocSets; these only rank: the
+    clauses' words in the word fields (title boosted by the schema), their
+    proximity for clauses of several words, and characters for clauses jieba
+    finds no words in.
     """
-    parts = []
+    terms, phrases = [], []
     for clause in parsed.positive_clauses:
         # Quoted clauses match only verbatim, but their words still rank best.
         words = analysis.query_words(clause.norm, seg)
         fields = WORD_FIELDS[clause.field]
         if words and fields:
-            parts.extend(wq.Term(field, word) for field in fields for word in words)
+            terms.extend((field, word) for field in fields for word in words)
             if len(words) > 1 and not clause.quoted:
                 # Proximity: the words near each other score higher than far apart.
-                parts.extend(wq.Phrase(field, words, slop=PROXIMITY_SLOP, boost=PHRASE_BOOST) for field in fields)
+                phrases.extend((field, tuple(words)) for field in fields)
         else:
-            parts.extend(wq.Term(field, char) for field in CHAR_FIELDS[clause.field] for char in set(clause.chars))
-    if not parts:
-        return wq.NullQuery
-    scoring = wq.Or(parts)
-    # Whoosh preloads and scores every match of an Or on segments of up to 5,000
-    # posts; a union of matchers lets the top-N collector skip low-scoring blocks.
-    scoring.matcher_type = wq.Or.DEFAULT_MATCHER
-    return scoring
-
-
-class _AllowedTopCollector(TopCollector):
-    """Whoosh's top-N collector over the documents of a set only.
-
-    A filter given to ``searcher.search`` is applied before the collector, so
-    every match of the query is scored and the collector cannot skip blocks;
-    checking the set as a document is collected keeps the block skipping.
-    """
-
-    def __init__(self, allowed, limit):
-        super().__init__(limit=limit)
-        self.allowed = allowed
-
-    def collect(self, sub_docnum):
-        if self.offset + sub_docnum in self.allowed:
-            return super().collect(sub_docnum)
-        return 0
-
-
-def _top(searcher, scoring, docs, limit):
-    """The `limit` best of `docs` by the scoring query, as (docnum, score); unscored docs follow."""
-    if not docs or limit <= 0:
-        return []
-    collector = _AllowedTopCollector(docs, limit)
-    searcher.search_with_collector(scoring, collector)
-    top = [(docnum, float(score)) for score, docnum in collector.results().top_n]
-    if len(top) < limit:
-        seen = BitMap(docnum for docnum, _ in top)
-        top += [(docnum, 0.0) for docnum in islice(docs - seen, limit - len(top))]
-    return top
+            terms.extend((field, char) for field in CHAR_FIELDS[clause.field] for char in sorted(set(clause.chars)))
+    return terms, phrases
 
 
 def _state_key(reader, generation):
