@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from ... import analysis, store
+from ... import analysis, store, stories
 from ...engine import PHRASE_BOOST, PROXIMITY_SLOP, EngineHit, EngineResult, SearchEngine
 from ...errors import PostNotFoundError, SearchEngineError
 from ...models import Article, IndexStats, feed_of, in_feed, post_id
@@ -141,13 +141,20 @@ class WhooshEngine(SearchEngine):
             tables = self._tables(searcher, generation, query.tz)
             match, exact, partial = self._match(searcher, generation, seg, query, tables)
             ranked, cut = self._order(searcher, seg, query, match, exact, offset + limit, tables)
+            story = self._stories(searcher.reader(), generation, tables)
             hits = tuple(
-                EngineHit(_article(searcher.stored_fields(docnum)), round(score, 4), docnum in exact)
+                EngineHit(_article(searcher.stored_fields(docnum), story[docnum]), round(score, 4), docnum in exact)
                 for docnum, score in ranked[offset : offset + limit]
             )
             facets, months, feeds = _count(match, tables)
         return EngineResult(
-            total=len(match), hits=hits, facets=facets, months=months, feeds=feeds, partial=partial or cut
+            total=len(match),
+            hits=hits,
+            facets=facets,
+            months=months,
+            feeds=feeds,
+            partial=partial or cut,
+            stories=len({story[docnum] for docnum in match}),
         )
 
     def ids(self, query):
@@ -179,6 +186,9 @@ class WhooshEngine(SearchEngine):
             low = _naive_utc(query.date_from) or datetime.min
             high = _naive_utc(query.date_to) or datetime.max
             match = {d for d in match if dates[d] is not None and low <= dates[d] <= high}
+        if query.stories is not None:
+            wanted, story = set(query.stories), self._stories(reader, generation, tables)
+            match = {d for d in match if story[d] in wanted}
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
         return match, exact & match, sets.partial
@@ -202,14 +212,14 @@ class WhooshEngine(SearchEngine):
 
     # ── per-state caches ──
 
-    def _per_state(self, reader, generation, name, build):
+    def _per_state(self, reader, generation, name, build, also=()):
         """The value `build()` makes for what `reader` sees, built once per index state and name.
 
         The key is read from `reader` itself (and the generation it belongs
         to), so a thread still on an older reader never files its value under
-        a newer state.
+        a newer state. `also` adds what else the value was made from (e.g. a blob's stamp).
         """
-        key = (generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
+        key = (generation, reader.generation(), reader.doc_count_all(), reader.doc_count(), *also)
         with self._lock:
             cached = self._caches.get(name)
         if cached is None or cached[0] != key:
@@ -234,6 +244,20 @@ class WhooshEngine(SearchEngine):
             return lines[slot[field]]
 
         return char_text
+
+    def _stories(self, reader, generation, tables):
+        """The story id of each docnum (its own id unless the ``stories`` blob lists it), per index state.
+
+        reindex writes the blob just after committing the posts, so the blob's stamp is part of the key.
+        """
+        gen_dir = self._live()[1]
+        stamp = store.blob_stamp(gen_dir, stories.BLOB)
+
+        def build():
+            labels = stories.labels_of(store.read_blob(gen_dir, stories.BLOB))
+            return [labels.get(path) or post_id(path) if path else None for path in tables["paths"]]
+
+        return self._per_state(reader, generation, "stories", build, also=(stamp,))
 
     def _tables(self, searcher, generation, tz):
         """Per-document categories, dates, months (in `tz`) and the date order, cached per index state."""
@@ -309,7 +333,7 @@ def _vocabulary(reader):
     return words
 
 
-def _article(fields):
+def _article(fields, story=None):
     return Article(
         id=fields["id"],
         path=fields["path"],
@@ -322,6 +346,7 @@ def _article(fields):
         date=_aware(fields.get("date")),
         image=fields.get("image"),
         feed=fields.get("feed"),
+        story=story,
     )
 
 
