@@ -194,9 +194,24 @@ main.add_command(reindex_command)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (the same fields as /api/search).")
 @synonyms_option
 @click.option("--no-expand", is_flag=True, help="Search only the words typed, not their aliases.")
+@click.option("--no-collapse", is_flag=True, help="List every post, not each story (near-duplicates) once.")
 @_backend_options()
 def search(
-    query, index_dir, tz, limit, page, category, feed, date_from, date_to, sort, as_json, synonyms, no_expand, **backend
+    query,
+    index_dir,
+    tz,
+    limit,
+    page,
+    category,
+    feed,
+    date_from,
+    date_to,
+    sort,
+    as_json,
+    synonyms,
+    no_expand,
+    no_collapse,
+    **backend,
 ):
     """Search the index and print ranked results with the matches highlighted.
 
@@ -229,6 +244,7 @@ def search(
                 sort=sort,
                 names=names,
                 expand=not no_expand,
+                collapse=not no_collapse,
             )
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
@@ -237,7 +253,8 @@ def search(
         return
     color = sys.stdout.isatty()
     noun = "result" if result.total == 1 else "results"
-    click.echo(f"{result.total} {noun} for {query!r} ({result.took_ms:.0f} ms)")
+    stories = f", {result.stories} stories" if result.collapsed and result.stories < result.total else ""
+    click.echo(f"{result.total} {noun}{stories} for {query!r} ({result.took_ms:.0f} ms)")
     if result.note:
         click.echo(result.note)
     if result.expansions:
@@ -247,6 +264,11 @@ def search(
         click.echo(f"\n{rank}. {_terminal(hit.title, color)}  [{when}] {' / '.join(hit.categories)}")
         click.echo(f"   {_terminal(hit.snippet, color)}")
         click.echo(f"   {hit.path}")
+        if hit.similar:
+            click.echo(f"   + {len(hit.similar)} similar:")
+        for other in hit.similar:
+            when = other.date.astimezone(ix.tz).date().isoformat() if other.date else "no date"
+            click.echo(f"     {other.title}  [{when}] {other.feed or ''}")
 
 
 @main.command()
