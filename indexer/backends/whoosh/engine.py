@@ -269,8 +269,10 @@ class WhooshEngine(SearchEngine):
     # ── single posts ──
 
     def get(self, post_id):
-        with self._searcher() as (searcher, _, _):
-            return _article(self._stored(searcher, post_id)[1])
+        with self._searcher() as (searcher, generation, _):
+            docnum, fields = self._stored(searcher, post_id)
+            tables = self._tables(searcher, generation, timezone.utc)
+            return _article(fields, self._stories(searcher.reader(), generation, tables)[docnum])
 
     def more_like(self, post_id, limit):
         with self._searcher() as (searcher, _, _):
