@@ -23,9 +23,8 @@ from dataclasses import replace
 BLOB = "stories"
 BLOB_VERSION = 1
 
-# Ranked matches read for a page of stories, in pages: read more (doubling) while
-# too few distinct stories are found.
-WINDOW_PAGES = 3
+# Ranked matches read for a page of stories, beyond the stories wanted: a page's worth
+# for copies (doubled while too few distinct stories are found).
 
 # Matches of the page's stories listed as their similar posts before a second, exact fetch.
 MEMBERS_FETCH = 500
@@ -61,7 +60,7 @@ def collapsed(engine, fetch, query, first, limit):
     if limit <= 0:
         return fetch(first, limit)
     need = first + limit
-    window = max(need, limit * WINDOW_PAGES)
+    window = need + limit
     while True:
         result = fetch(0, window)
         best = {}  # story -> its first (best-ranked) hit, in order

@@ -12,6 +12,7 @@ reader that built them read.
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from whoosh import query as wq
@@ -166,7 +167,27 @@ class WhooshEngine(SearchEngine):
             return [post_id(paths[docnum]) for docnum, _ in ranked]
 
     def _match(self, searcher, generation, seg, query, tables):
-        """(matching docnums, verbatim docnums, cut short by the deadline) for a query under its filters."""
+        """(matching docnums, verbatim docnums, cut short by the deadline) for a query under its filters.
+
+        The thread keeps the matches of its last query (before the stories filter): the
+        members of a collapsed page are the same query's matches in a few stories (stories.py).
+        """
+        reader = searcher.reader()
+        key = (generation, reader.generation(), reader.doc_count_all(), replace(query, stories=None, sort="relevance"))
+        last = getattr(self._local, "last_match", None)
+        if last is not None and last[0] == key:
+            match, exact, partial = last[1]
+        else:
+            match, exact, partial = self._match_all(searcher, generation, seg, query, tables)
+            self._local.last_match = (key, (match, exact, partial))
+        if query.stories is not None:
+            wanted, story = set(query.stories), self._stories(reader, generation, tables)
+            match = {d for d in match if story[d] in wanted}
+            exact = exact & match
+        return match, exact, partial
+
+    def _match_all(self, searcher, generation, seg, query, tables):
+        """_match without the stories filter."""
         reader = searcher.reader()
         sets = DocSets(searcher, seg, self._char_texts(reader, generation), deadline=query.deadline)
         parsed = query.parsed
@@ -186,9 +207,6 @@ class WhooshEngine(SearchEngine):
             low = _naive_utc(query.date_from) or datetime.min
             high = _naive_utc(query.date_to) or datetime.max
             match = {d for d in match if dates[d] is not None and low <= dates[d] <= high}
-        if query.stories is not None:
-            wanted, story = set(query.stories), self._stories(reader, generation, tables)
-            match = {d for d in match if story[d] in wanted}
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
         return match, exact & match, sets.partial
