@@ -118,7 +118,8 @@ def reindex(
                 shares = _shares(todo, jobs)
                 caches = [str(Path(cache_dir) / f"share-{i}.pickle") for i in range(len(shares))]
                 # An index from before stories were kept has no signatures: every post is written again.
-                unsigned = not full and bool(indexed) and writer.read_blob(duplicates.BLOB) is None
+                signed = None if full else writer.read_blob(duplicates.BLOB)  # the kept MinHash signatures
+                unsigned = not full and bool(indexed) and signed is None
                 if (retemplated or unsigned) and not full:  # their posts must be stripped (or signed) anew
                     queued = {s.relpath for s in todo}
                     extra = [
@@ -141,7 +142,7 @@ def reindex(
         learnt_aliases.update(outcome.aliases, vanished)
         writer.stage_blob(aliases.BLOB, learnt_aliases.to_json())
         if todo or vanished:
-            _update_stories(writer, full, outcome.signatures, vanished)
+            _update_stories(writer, signed, outcome.signatures, vanished)
         replaced = [path for path in outcome.indexed if path in indexed]
         now = datetime.now(timezone.utc).isoformat()
         new_meta = {"last_reindex": now, "source_dir": str(root)}
@@ -166,11 +167,12 @@ def reindex(
         )
 
 
-def _update_stories(writer, full, signatures, vanished):
-    """Cluster the written posts into stories with the kept ones; stage both blobs and the changed story ids."""
-    kept = duplicates.Stories.load(
-        None if full else writer.read_blob(duplicates.BLOB), None if full else writer.read_blob(stories.BLOB)
-    )
+def _update_stories(writer, signed, signatures, vanished):
+    """Cluster the written posts into stories with the kept ones; stage both blobs and the changed story ids.
+
+    :param signed: the kept ``minhash`` blob (None for a full run: start afresh).
+    """
+    kept = duplicates.Stories.load(signed, writer.read_blob(stories.BLOB) if signed is not None else None)
     changed = kept.update(signatures, vanished)
     writer.stage_blob(duplicates.BLOB, kept.signatures_json())
     writer.stage_blob(stories.BLOB, kept.labels_json())
