@@ -35,7 +35,7 @@ from .errors import (
     SearchEngineError,
 )
 from .highlight import html
-from .models import Article, Failure, FeedNode, Hit, IndexStats, Marked, Post, ReindexReport, SearchPage
+from .models import Article, Failure, FeedNode, Hit, IndexStats, Marked, Post, ReindexReport, SearchPage, Similar
 from .params import SearchParams, check_params
 from .search import SearchIndex, open_index
 from .serialize import article_json, http_url, page_json
@@ -66,6 +66,7 @@ __all__ = [
     "SearchIndex",
     "SearchPage",
     "SearchParams",
+    "Similar",
     "article_json",
     "check_params",
     "html",

@@ -204,6 +204,7 @@ main.add_command(reindex_command)
 @click.option(
     "--no-correct", is_flag=True, help="Never search a correction of the query instead (it is still suggested)."
 )
+@click.option("--no-collapse", is_flag=True, help="List every post, not each story (near-duplicates) once.")
 @_backend_options()
 def search(
     query,
@@ -221,6 +222,7 @@ def search(
     synonyms,
     no_expand,
     no_correct,
+    no_collapse,
     **backend,
 ):
     """Search the index and print ranked results with the matches highlighted.
@@ -264,6 +266,7 @@ def search(
                 names=names,
                 expand=not no_expand,
                 correct=not no_correct,
+                collapse=not no_collapse,
             )
     except SearchEngineError as exc:
         raise click.ClickException(str(exc)) from None
@@ -273,7 +276,8 @@ def search(
     color = sys.stdout.isatty()
     noun = "result" if result.total == 1 else "results"
     since_text = f" since {since.strip()}" if since is not None else ""
-    click.echo(f"{result.total} {noun} for {query!r}{since_text} ({result.took_ms:.0f} ms)")
+    stories = f", {result.stories} stories" if result.collapsed and result.stories < result.total else ""
+    click.echo(f"{result.total} {noun}{stories} for {query!r}{since_text} ({result.took_ms:.0f} ms)")
     if result.note:
         click.echo(result.note)
     if result.suggestion and result.note_code != "corrected":
@@ -285,6 +289,11 @@ def search(
         click.echo(f"\n{rank}. {_terminal(hit.title, color)}  [{when}] {' / '.join(hit.categories)}")
         click.echo(f"   {_terminal(hit.snippet, color)}")
         click.echo(f"   {hit.path}")
+        if hit.similar:
+            click.echo(f"   + {len(hit.similar)} similar:")
+        for other in hit.similar:
+            when = other.date.astimezone(ix.tz).date().isoformat() if other.date else "no date"
+            click.echo(f"     {other.title}  [{when}] {other.feed or ''}")
 
 
 @main.command()

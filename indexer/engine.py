@@ -23,7 +23,11 @@ as given, and matches by these semantics, whatever its own objects:
   word streams (title boosted by TITLE_BOOST, metadata by META_BOOST) plus a
   proximity bonus; date order is newest first, undated last;
 - the ``feed`` filter keeps posts whose feed path is the given folder or lies below it;
-- totals, category facets, months and feeds count every match, not a page.
+- totals, category facets, months and feeds count every match, not a page;
+- every post has a story id (``Article.story``: its cluster of near-duplicates,
+  see stories.py); ``EngineQuery.stories`` keeps the posts of the stories
+  listed, and ``EngineResult.stories`` counts the distinct stories of the
+  matches (exactly; OpenSearch: exactly below its cardinality threshold).
 
 Backends: ``backends.whoosh`` (embedded, the default).
 """
@@ -62,6 +66,7 @@ class EngineQuery:
     tz: tzinfo = timezone.utc  # months are counted in this zone
     deadline: float | None = None  # time.monotonic() past which the backend stops and returns what it has
     max_postings: int | None = None  # raise QueryError for a query that would read more postings
+    stories: tuple[str, ...] | None = None  # only posts of these story ids (Article.story)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class EngineHit:
     post: Article
     score: float
     exact: bool
+    similar: tuple[Article, ...] = ()  # the story's other matches, when results are collapsed (stories.py)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,7 @@ class EngineResult:
     months: dict  # "YYYY-MM" in the query's zone -> matches, in order
     feeds: dict = field(default_factory=dict)  # feed path (Post.feed) -> matches; posts without a feed left out
     partial: bool = False  # the deadline passed: some matches may be missing, or ranked unscored
+    stories: int | None = None  # distinct story ids among the matches; None if the backend keeps none
 
 
 class SearchEngine(ABC):
@@ -225,6 +232,14 @@ class IndexWriter(ABC):
     def stage_blob(self, name, text):
         """Store `text` under `name` with the batch's index; it becomes visible with the commit."""
         raise NotImplementedError(f"{type(self).__name__} keeps no named texts with the index")
+
+    def set_stories(self, stories):  # noqa: B027 (a backend that reads the blob keeps this)
+        """Give posts these story ids ({path: story id}) with the commit (see stories.py).
+
+        A post is written with its own id as its story id; reindex passes the posts
+        whose story id is not the one their document holds. The default does nothing:
+        a backend whose engine reads the ``stories`` blob needs no more.
+        """
 
 
 class PartWriter(ABC):

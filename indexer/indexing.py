@@ -31,7 +31,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import aliases, analysis, boilerplate, store
+from . import aliases, analysis, boilerplate, duplicates, store, stories
 from .backends import open_part, open_writer
 from .errors import ConfigError
 from .ingest import apply_templates, feed_of, read_post
@@ -117,9 +117,16 @@ def reindex(
                 }
                 shares = _shares(todo, jobs)
                 caches = [str(Path(cache_dir) / f"share-{i}.pickle") for i in range(len(shares))]
-                if retemplated and not full:  # their posts must be stripped anew
+                # An index from before stories were kept has no signatures: every post is written again.
+                signed = None if full else writer.read_blob(duplicates.BLOB)  # the kept MinHash signatures
+                unsigned = not full and bool(indexed) and signed is None
+                if (retemplated or unsigned) and not full:  # their posts must be stripped (or signed) anew
                     queued = {s.relpath for s in todo}
-                    extra = [s for s in sources if s.relpath not in queued and feed_of(s.relpath) in retemplated]
+                    extra = [
+                        s
+                        for s in sources
+                        if s.relpath not in queued and (unsigned or feed_of(s.relpath) in retemplated)
+                    ]
                     count = max(len(shares), len(_shares(todo + extra, jobs)))
                     shares = [(shares[i] if i < len(shares) else []) + extra[i::count] for i in range(count)]
                     caches += [None] * (count - len(caches))
@@ -134,6 +141,8 @@ def reindex(
         learnt_aliases = aliases.AliasBlob.load(None if full else writer.read_blob(aliases.BLOB))
         learnt_aliases.update(outcome.aliases, vanished)
         writer.stage_blob(aliases.BLOB, learnt_aliases.to_json())
+        if todo or vanished:
+            _update_stories(writer, signed, outcome.signatures, vanished)
         replaced = [path for path in outcome.indexed if path in indexed]
         now = datetime.now(timezone.utc).isoformat()
         new_meta = {"last_reindex": now, "source_dir": str(root)}
@@ -156,6 +165,18 @@ def reindex(
             user_dict=str(writer.user_dict) if writer.user_dict else None,
             user_dict_kept=full and user_dict is None and kept_dict is not None,
         )
+
+
+def _update_stories(writer, signed, signatures, vanished):
+    """Cluster the written posts into stories with the kept ones; stage both blobs and the changed story ids.
+
+    :param signed: the kept ``minhash`` blob (None for a full run: start afresh).
+    """
+    kept = duplicates.Stories.load(signed, writer.read_blob(stories.BLOB) if signed is not None else None)
+    changed = kept.update(signatures, vanished)
+    writer.stage_blob(duplicates.BLOB, kept.signatures_json())
+    writer.stage_blob(stories.BLOB, kept.labels_json())
+    writer.set_stories(changed)
 
 
 def _refuse_to_empty(writer, root, live=None, failed=()):
@@ -198,6 +219,7 @@ class _Outcome:
         self.failed = []
         self.warnings = []
         self.aliases = {}  # path -> (full name, short name) pairs its text defines (aliases.py)
+        self.signatures = {}  # path -> MinHash signature of its text, or None (duplicates.py)
 
     def record(self, post):
         if isinstance(post, Failure):
@@ -206,12 +228,14 @@ class _Outcome:
             self.indexed.append(post.path)
             self.warnings.extend((post.path, w) for w in post.warnings)
             self.aliases[post.path] = aliases.learn(f"{post.title}\n{post.text}")
+            self.signatures[post.path] = duplicates.signature(post.text)
 
     def extend(self, other):
         self.indexed += other.indexed
         self.failed += other.failed
         self.warnings += other.warnings
         self.aliases.update(other.aliases)
+        self.signatures.update(other.signatures)
 
 
 def _analyse(source, seg, templates, result):

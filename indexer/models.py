@@ -88,6 +88,18 @@ class Hit:
     snippet: Marked  # 1-3 fragments joined, "…" where text was left out
     score: float
     exact: bool  # every query term occurs verbatim in the post
+    similar: tuple["Similar", ...] = ()  # other matches of its story, newest first (collapsed results)
+
+
+@dataclass(frozen=True)
+class Similar:
+    """A post of the same story as a hit (a near-duplicate), listed under it."""
+
+    id: str
+    path: str
+    title: str
+    feed: str | None
+    date: datetime | None
 
 
 @dataclass(frozen=True)
@@ -128,9 +140,13 @@ class SearchPage:
         """The query the results are for: the suggestion when it was searched instead, else the query."""
         return self.suggestion if self.note_code == "corrected" else self.query
 
+    stories: int | None = None  # distinct stories among the matches (near-duplicates counted once)
+    collapsed: bool = False  # hits are stories: one per story, its copies in Hit.similar; pages count stories
+
     @property
     def pages(self):
-        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+        shown = self.stories if self.collapsed and self.stories is not None else self.total
+        return max(1, -(-shown // self.per_page)) if self.per_page else 1
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,7 @@ class Article:
     date: datetime | None
     image: str | None
     feed: str | None
+    story: str | None = None  # id of its story (cluster of near-duplicates); None: its own id
 
     @property
     def display_title(self):

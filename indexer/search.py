@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from . import config, related, typos
+from . import config, related, stories, typos
 from .aliases import LearntAliases
 from .analysis import is_token_char, normalize, query_words
 from .backends import open_engine
@@ -26,7 +26,7 @@ from .boilerplate import counts_from_blob, templates_of
 from .engine import EngineQuery
 from .errors import PostNotFoundError, QueryError
 from .highlight import mark, snippet
-from .models import FeedNode, Hit, SearchPage
+from .models import FeedNode, Hit, SearchPage, Similar
 from .params import SORTS, check_params, resolve_timezone
 from .pinyin import FEW_MATCHES, PinyinTables, could_be_pinyin, with_reading
 from .query import highlight_terms, parse, term_spans
@@ -159,6 +159,7 @@ class SearchIndex:
         correct=True,
         feed=None,
         time_budget=None,
+        collapse=True,
     ):
         """Search posts; return one page of hits with totals, category facets, per-month counts and the feed tree.
 
@@ -180,6 +181,9 @@ class SearchIndex:
             finds more posts than the query is offered as ``SearchPage.suggestion``.
         :param time_budget: seconds the search may take (default config.QUERY_TIME_BUDGET);
             past it, what was found so far is returned, with a note.
+        :param collapse: show each story once (near-duplicate posts, found at reindex time):
+            its best hit, with the others in ``Hit.similar``; pages count stories. False
+            lists every post.
         :raises QueryError: for a bad parameter, an unusable query or one that would read
             more than config.MAX_QUERY_POSTINGS postings; `.param` names it.
         """
@@ -205,7 +209,7 @@ class SearchIndex:
             note = "nothing_searchable"
         wide, expansions = self._expanded(query) if expand else (query, ())
         first = (params.page - 1) * params.per_page
-        result = self._run(query, wide, first, params.per_page, names)
+        result = self._run(query, wide, first, params.per_page, names, collapse)
         if pinyin and result.total <= FEW_MATCHES and not result.partial and could_be_pinyin(params.q):
             started = time.monotonic()
             table = self._pinyin.of(self.engine)
@@ -218,17 +222,17 @@ class SearchIndex:
             reading = readings[0] if readings else None
         if reading:
             wide = replace(wide, parsed=with_reading(wide.parsed, reading))
-            result = self._run(query, wide, first, params.per_page, names)
+            result = self._run(query, wide, first, params.per_page, names, collapse)
             note = "pinyin"
         suggestion = None
         if not reading and not result.partial and query.parsed.groups:
-            suggestion, fixed = self._correction(params, names, query, result, first, expand)
+            suggestion, fixed = self._correction(params, names, query, result, first, expand, collapse)
             if fixed is not None:
                 query, wide, expansions, result = fixed
                 note = "corrected"
         if not result.total and len(query.parsed.groups) > 1 and not result.partial:
             any_term, any_wide = replace(query, require_all=False), replace(wide, require_all=False)
-            fallback = self._run(any_term, any_wide, first, params.per_page, names)
+            fallback = self._run(any_term, any_wide, first, params.per_page, names, collapse)
             if fallback.total:
                 result, query, wide = fallback, any_term, any_wide
                 note = "any_term"
@@ -256,6 +260,8 @@ class SearchIndex:
             tree=feed_tree(result.feeds),
             feed=params.feed,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
+            stories=result.stories,
+            collapsed=collapse and result.stories is not None,
         )
 
     def ids(self, q="", *, category=None, date_from=None, date_to=None, sort="relevance", feed=None):
@@ -274,7 +280,7 @@ class SearchIndex:
         parsed, added = expand(query.parsed, synonyms)
         return (replace(query, parsed=parsed) if added else query), added
 
-    def _correction(self, params, names, query, result, first, expand):
+    def _correction(self, params, names, query, result, first, expand, collapse):
         """(a correction of the query that finds more posts than it, or None; its search when it replaces the query).
 
         The correction replaces the query only when the query found nothing and
@@ -310,7 +316,7 @@ class SearchIndex:
             fixed = replace(query, parsed=parse(text))  # the same filters, sort and deadline
         wide, expansions = self._expanded(fixed) if expand else (fixed, ())
         apply = params.correct and not result.total
-        found = self._run(fixed, wide, first, params.per_page if apply else 1, names)
+        found = self._run(fixed, wide, first, params.per_page if apply else 1, names, collapse and apply)
         if found.total <= result.total:
             return None, None
         return text, ((fixed, wide, expansions, found) if apply else None)
@@ -320,11 +326,16 @@ class SearchIndex:
         phrase = EngineQuery(parsed=parse(f'"{chars}"'), tz=self.tz, deadline=deadline)
         return self.engine.search(phrase, 0, 0).total
 
-    def _run(self, own, wide, first, limit, names=None):
-        with _named_query(names):  # the postings limit
+    def _run(self, own, wide, first, limit, names=None, collapse=False):
+        """One page of `wide`'s matches, `own`'s first (see search_expanded); of stories if `collapse`."""
+
+        def fetch(offset, count):
             if wide is own:
-                return self.engine.search(own, first, limit)
-            return search_expanded(self.engine, own, wide, first, limit)
+                return self.engine.search(own, offset, count)
+            return search_expanded(self.engine, own, wide, offset, count)
+
+        with _named_query(names):  # the postings limit
+            return stories.collapsed(self.engine, fetch, wide, first, limit) if collapse else fetch(first, limit)
 
     def aliases(self):
         """Return the aliases learnt from the archive's text, as (full name, short name, posts) sorted."""
@@ -463,4 +474,5 @@ def _hit(found, terms, cut=None):
         snippet=snippet(post.text, terms, cut=cut),
         score=found.score,
         exact=found.exact,
+        similar=tuple(Similar(a.id, a.path, a.display_title, a.feed, a.date) for a in found.similar),
     )

@@ -30,6 +30,8 @@ def page_json(page, url=article_url):
         "ok": True,
         "query": page.query,
         "total": page.total,
+        "total_stories": page.stories,
+        "collapsed": page.collapsed,
         "page": page.page,
         "per_page": page.per_page,
         "pages": page.pages,
@@ -39,7 +41,7 @@ def page_json(page, url=article_url):
         "expansions": list(page.expansions),
         "note_code": page.note_code,
         "suggestion": page.suggestion,
-        "hits": [hit_json(hit, url(hit.id, page.searched)) for hit in page.hits],
+        "hits": [hit_json(hit, url(hit.id, page.searched), lambda i: url(i, page.searched)) for hit in page.hits],
         "facets": page.facets,
         "months": page.months,
         "feed": page.feed,
@@ -57,8 +59,11 @@ def node_json(node):
     }
 
 
-def hit_json(hit, url):
-    """A Hit as JSON data."""
+def hit_json(hit, url, similar_url=article_url):
+    """A Hit as JSON data; ``similar`` lists the other posts of its story (collapsed results).
+
+    :param similar_url: ``similar_url(post_id)`` → the URL of a similar post's page.
+    """
     return {
         "id": hit.id,
         "path": hit.path,
@@ -76,6 +81,17 @@ def hit_json(hit, url):
         "snippet_spans": [list(span) for span in hit.snippet.spans],
         "score": hit.score,
         "exact": hit.exact,
+        "similar": [
+            {
+                "id": other.id,
+                "path": other.path,
+                "url": similar_url(other.id),
+                "title": other.title,
+                "feed": other.feed,
+                "date": iso(other.date),
+            }
+            for other in hit.similar
+        ],
     }
 
 

@@ -174,6 +174,15 @@ def read_blob(gen_dir, name):
         return None
 
 
+def blob_stamp(gen_dir, name):
+    """(mtime_ns, size, inode) of a generation's named text, () if none: changes when the text is replaced."""
+    try:
+        stat_result = blob_path(gen_dir, name).stat()
+    except FileNotFoundError:
+        return ()
+    return (stat_result.st_mtime_ns, stat_result.st_size, stat_result.st_ino)
+
+
 def stored_user_dict(gen_dir):
     """The user dictionary a generation was built with, or None."""
     stored = Path(gen_dir) / USER_DICT_FILE

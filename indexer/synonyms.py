@@ -200,4 +200,6 @@ def search_expanded(engine, own, wide, offset, limit):
         extra = [post_id for post_id in engine.ids(wide) if post_id not in own_ids]
         start = max(0, offset - base.total)
         hits += [EngineHit(engine.get(p), 0.0, False) for p in extra[start : start + limit - len(hits)]]
-    return EngineResult(total=union.total, hits=tuple(hits), facets=union.facets, months=union.months)
+    return EngineResult(
+        total=union.total, hits=tuple(hits), facets=union.facets, months=union.months, stories=union.stories
+    )

@@ -62,7 +62,7 @@ def web_client(web_app):
 def web_posts(web_index_dir):
     """Every demo post as an ``indexer.Article``, newest first."""
     ix = indexer.open_index(web_index_dir)
-    page = ix.search("", per_page=1000, sort="date")
+    page = ix.search("", per_page=1000, sort="date", collapse=False)
     return [ix.get(hit.id) for hit in page.hits]
 
 

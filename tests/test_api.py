@@ -17,6 +17,8 @@ SEARCH_KEYS = {
     "ok",
     "query",
     "total",
+    "total_stories",
+    "collapsed",
     "page",
     "per_page",
     "pages",
@@ -49,6 +51,7 @@ HIT_KEYS = {
     "snippet_spans",
     "score",
     "exact",
+    "similar",
 }
 ARTICLE_KEYS = {
     "ok",
@@ -113,7 +116,8 @@ def test_search(web_client, spec):
     assert body["query"] == QUERY
     assert body["page"] == 1 and body["per_page"] == 10 and body["sort"] == "relevance"
     assert body["total"] >= 3
-    assert body["pages"] == -(-body["total"] // 10)
+    assert body["collapsed"] is True and 0 < body["total_stories"] <= body["total"]
+    assert body["pages"] == -(-body["total_stories"] // 10)
     assert body["hits"]
     for hit in body["hits"]:
         assert set(hit) == HIT_KEYS

@@ -229,7 +229,7 @@ def test_no_templates_no_change(made_up):
 
 
 def _index_texts(ix):
-    return {hit.path: ix.get(hit.id).text for hit in ix.search("", per_page=1000).hits}
+    return {hit.path: ix.get(hit.id).text for hit in ix.search("", per_page=1000, collapse=False).hits}
 
 
 def test_reindex_learns_strips_and_lists_templates(tmp_path):

@@ -590,5 +590,5 @@ def test_empty_template_fields_removed(body, text):
 
 
 def test_no_template_residue_in_the_shared_corpus(corpus_search):
-    for hit in corpus_search.search("", per_page=1000).hits:
+    for hit in corpus_search.search("", per_page=1000, collapse=False).hits:
         assert "null:null" not in corpus_search.get(hit.id).text, hit.path

@@ -150,7 +150,7 @@ def test_exact_tier_comes_first(tiny):
 def _queries(ix, seed, count):
     """Queries of every kind the language has, from the posts of `ix` (seeded)."""
     rng = random.Random(seed)
-    posts = [ix.get(h.id) for h in ix.search("", per_page=10_000, sort="date").hits]
+    posts = [ix.get(h.id) for h in ix.search("", per_page=10_000, sort="date", collapse=False).hits]
     seg = ix.engine.segmenter
     categories = sorted({c for p in posts for c in p.categories})
     authors = sorted({p.author for p in posts if p.author})
@@ -193,12 +193,14 @@ def _compare(whoosh, ours, queries):
     """Compare every query; return (ranked queries, mean top-10 overlap, failures)."""
     failures, overlaps = [], []
     for q, kwargs in queries:
-        a = whoosh.search(q, per_page=10_000, **kwargs)
-        b = ours.search(q, per_page=10_000, **kwargs)
+        a = whoosh.search(q, per_page=10_000, collapse=False, **kwargs)
+        b = ours.search(q, per_page=10_000, collapse=False, **kwargs)
         label = (q, kwargs)
         if a.total != b.total or {h.id for h in a.hits} != {h.id for h in b.hits}:
             failures.append((label, "set", a.total, b.total))
             continue
+        if a.stories != b.stories:
+            failures.append((label, "stories", a.stories, b.stories))
         if a.facets != b.facets or list(a.facets) != list(b.facets) or a.months != b.months:
             failures.append((label, "facets/months"))
         if a.tree != b.tree:
@@ -473,9 +475,9 @@ def test_learnt_boilerplate_is_kept_and_stripped_as_in_whoosh(os_url, raw, tmp_p
         indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=2)
         ours, whoosh = indexer.open_index(os_url, index_name=name), indexer.open_index(tmp_path / "ix")
         assert ours.boilerplate() == whoosh.boilerplate() and any(t.templates for t in ours.boilerplate())
-        texts = {h.id: ours.get(h.id) for h in ours.search("", per_page=100).hits}
+        texts = {h.id: ours.get(h.id) for h in ours.search("", per_page=100, collapse=False).hits}
         assert {i: a.text for i, a in texts.items()} == {
-            h.id: whoosh.get(h.id).text for h in whoosh.search("", per_page=100).hits
+            h.id: whoosh.get(h.id).text for h in whoosh.search("", per_page=100, collapse=False).hits
         }
         for article in texts.values():
             assert not any(marker in article.text for marker in TEMPLATE_MARKERS[article.feed]), article.path

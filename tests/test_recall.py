@@ -22,7 +22,7 @@ _SYNTAX = re.compile(r'"|(^|\s)-|[:：]|(^|\s)OR(\s|$)')
 
 def sample_queries(ix, seed, count=SAMPLES):
     rng = random.Random(seed)
-    posts = [ix.get(hit.id) for hit in ix.search("", per_page=100_000).hits]
+    posts = [ix.get(hit.id) for hit in ix.search("", per_page=100_000, collapse=False).hits]
     texts = []
     for post in posts:
         for text in (post.title, post.text):

@@ -28,7 +28,7 @@ def labelled(tmp_path_factory):
     indexer.reindex(LABELLED / "posts", index_dir, jobs=1)
     labels = json.loads((LABELLED / "topics.json").read_text(encoding="utf-8"))
     with indexer.open_index(index_dir) as ix:
-        ids = {hit.path: hit.id for hit in ix.search("", per_page=100).hits}
+        ids = {hit.path: hit.id for hit in ix.search("", per_page=100, collapse=False).hits}
         yield ix, {ids[path]: topic for path, topic in labels.items()}
 
 

@@ -18,7 +18,7 @@ def titles(page):
 
 
 def all_articles(ix):
-    return [ix.get(hit.id) for hit in ix.search("", per_page=10_000).hits]
+    return [ix.get(hit.id) for hit in ix.search("", per_page=10_000, collapse=False).hits]
 
 
 def containing(ix, phrase):
@@ -45,7 +45,7 @@ def containing(ix, phrase):
     ],
 )
 def test_exact_phrase_posts_rank_above_the_rest(demo_search, phrase):
-    page = demo_search.search(phrase, per_page=100)
+    page = demo_search.search(phrase, per_page=100, collapse=False)
     truth = containing(demo_search, phrase)
     assert truth, phrase
     ids = [h.id for h in page.hits]
@@ -130,7 +130,7 @@ def test_all_terms_required_then_any_term_with_a_note(demo_search):
     ],
 )
 def test_malformed_queries_give_results_not_tracebacks(demo_search, query, expected):
-    page = demo_search.search(query, per_page=100)
+    page = demo_search.search(query, per_page=100, collapse=False)
     assert {h.id for h in page.hits} == expected(demo_search)
     assert page.total == len(page.hits)
 

@@ -17,6 +17,9 @@ SORTS = ("relevance", "date")
 # URL parameter names of the core's search parameters, where they differ.
 URL_NAMES = {"date_from": "from", "date_to": "to"}
 
+# Values of ``collapse`` (one story once, see indexer/stories.py); empty means the default, on.
+COLLAPSE_VALUES = {"1": True, "0": False, "": True}
+
 
 @dataclass(frozen=True)
 class SearchArgs:
@@ -31,6 +34,7 @@ class SearchArgs:
     date_to: date | None = None
     sort: str = SORTS[0]
     correct: bool = True  # correct=0: search the query as typed, never a correction of it
+    collapse: bool = True  # each story once; collapse=0 lists every post
     default_per_page: int = 10  # not a request value: lets url_args() omit the default
 
     def search_kwargs(self):
@@ -49,6 +53,7 @@ class SearchArgs:
             "sort": self.sort,
             "correct": self.correct,
             "names": URL_NAMES,
+            "collapse": self.collapse,
         }
 
     def url_args(self, **changes):
@@ -65,6 +70,7 @@ class SearchArgs:
             "to": s.date_to.isoformat() if s.date_to else None,
             "sort": s.sort if s.sort != SORTS[0] else None,
             "per_page": s.per_page if s.per_page != s.default_per_page else None,
+            "collapse": None if s.collapse else "0",
             "page": s.page if s.page != 1 else None,
             "correct": None if s.correct else "0",
         }
@@ -96,7 +102,11 @@ def parse_search_args(args, *, page_size=10, max_per_page=50):
         max_per_page=max_per_page,
         names=URL_NAMES,
     )
+    collapse = COLLAPSE_VALUES.get(args.get("collapse", "").strip())
+    if collapse is None:
+        raise indexer.QueryError("collapse must be 1 (each story once) or 0 (every post).", param="collapse")
     return SearchArgs(
+        collapse=collapse,
         q=checked.q,
         page=checked.page,
         per_page=checked.per_page,

@@ -78,6 +78,10 @@ IDS_PAGE = 5000
 # Posts whose word streams are read per request when the vocabulary is gathered.
 VOCABULARY_PAGE = 500
 
+# Distinct stories counted exactly (a cardinality aggregation is exact below its
+# precision_threshold; 40,000 is the most OpenSearch allows).
+STORIES_PRECISION = 40_000
+
 
 class OpenSearchEngine(SearchEngine):
     """Search the index `conn` names, following the generations `reindex` switches to."""
@@ -170,6 +174,7 @@ class OpenSearchEngine(SearchEngine):
                 "terms": {"field": "category", "size": MAX_FACETS, "order": [{"_count": "desc"}, {"_key": "asc"}]}
             },
             "feeds": {"terms": {"field": "feed", "size": MAX_FACETS}},
+            "stories": {"cardinality": {"field": "story", "precision_threshold": STORIES_PRECISION}},
             "months": {
                 "date_histogram": {
                     "field": "date",
@@ -206,7 +211,12 @@ class OpenSearchEngine(SearchEngine):
         months = dict(sorted((b["key_as_string"], b["doc_count"]) for b in aggregations["months"]["buckets"]))
         feeds = {b["key"]: b["doc_count"] for b in aggregations["feeds"]["buckets"]}
         return EngineResult(
-            total=aggregations["matched"]["doc_count"], hits=tuple(hits), facets=facets, months=months, feeds=feeds
+            total=aggregations["matched"]["doc_count"],
+            hits=tuple(hits),
+            facets=facets,
+            months=months,
+            feeds=feeds,
+            stories=aggregations["stories"]["value"],
         )
 
     def ids(self, query):
@@ -400,6 +410,8 @@ def _match_query(query, seg):
     must = [_groups(parsed.groups, query.require_all, seg, verbatim_only=False)] if parsed.groups else []
     if query.category:
         must.append({"term": {"category": query.category}})
+    if query.stories is not None:
+        must.append({"terms": {"story": list(query.stories)}})
     if query.feed:  # the folder itself or any below it (models.in_feed)
         feed = [{"term": {"feed": query.feed}}, {"prefix": {"feed": query.feed + "/"}}]
         must.append({"bool": {"should": feed, "minimum_should_match": 1}})
@@ -538,4 +550,5 @@ def _article(hit):
         date=datetime.fromisoformat(date) if date else None,
         image=post.get("image"),
         feed=post.get("feed"),
+        story=hit["_source"].get("story"),
     )

@@ -51,7 +51,7 @@ CHAR_BOOSTS = {"title_c": TITLE_BOOST, "content_c": 1.0, "meta_c": META_BOOST, "
 WORD_BOOSTS = {"title": TITLE_BOOST, "content": 1.0}
 
 # The post's fields returned with hits (everything but the token streams).
-POST_SOURCE = ["post", "path"]
+POST_SOURCE = ["post", "path", "story"]
 
 ANALYSIS = {
     "tokenizer": {"zh_positions": {"type": "pattern", "pattern": POSITION_SEP}},
@@ -67,6 +67,9 @@ ANALYSIS = {
 
 _TOKENS = {"type": "text", "analyzer": "zh_tokens"}
 
+# The post's story id (stories.py): written as its own id, set by the writer when it has copies.
+STORY_MAPPING = {"type": "keyword"}
+
 MAPPINGS = {
     "dynamic": "strict",
     "properties": {
@@ -80,6 +83,7 @@ MAPPINGS = {
         "author_c": _TOKENS,
         "category": {"type": "keyword"},
         "feed": {"type": "keyword"},  # the post's folder, category/site/feed (filter and tree)
+        "story": STORY_MAPPING,
         "date": {"type": "date"},
         "date_us": {"type": "long"},
         "post": {"type": "object", "enabled": False},
@@ -150,6 +154,7 @@ def document(analysed):
         **{field: chars_text(chars) for field, chars in analysed.chars.items()},
         "category": category_terms(post.categories),
         "feed": post.feed,
+        "story": post.id,
         "post": {
             "title": post.title,
             "body": post.text,

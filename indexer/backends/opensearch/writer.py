@@ -44,7 +44,7 @@ from ...engine import IndexWriter, PartWriter
 from ...errors import BackendUnavailableError, IndexLockedError, SearchEngineError
 from . import client as osc
 from .layout import blob_id, generation_of, live_index, local_user_dict, read_blob, read_meta
-from .mapping import META_MAPPINGS, document, index_body
+from .mapping import META_MAPPINGS, STORY_MAPPING, document, index_body
 
 # Seconds a lock stays valid without being renewed; a dead writer's lock is free after this.
 LOCK_TTL = 60.0
@@ -76,6 +76,7 @@ class OpenSearchWriter(IndexWriter):
         self._live = None  # (generation, physical name) or None
         self._live_meta = None
         self._blobs = {}  # name -> text, written with the commit
+        self._stories = {}  # path -> story id, set with the commit
         self._generation = None
         self._physical = None
         self._full = False
@@ -133,6 +134,9 @@ class OpenSearchWriter(IndexWriter):
     def stage_blob(self, name, text):
         self._blobs[name] = text
 
+    def set_stories(self, stories):
+        self._stories = dict(stories)
+
     def live_user_dict(self):
         text = (self._live_meta or {}).get("user_dict_text")
         return local_user_dict(text) if text is not None else None
@@ -183,6 +187,13 @@ class OpenSearchWriter(IndexWriter):
             self._remove_orphans()  # e.g. left by a killed --full
             self._generation, self._physical = self._live
             self._user_dict_text = (self._live_meta or {}).get("user_dict_text")
+            # An index made before posts had story ids gets the field (its posts are all written again).
+            osc.call(
+                self.conn,
+                self.client.indices.put_mapping,
+                index=self._physical,
+                body={"properties": {"story": STORY_MAPPING}},
+            )
         self._user_dict = local_user_dict(self._user_dict_text) if self._user_dict_text is not None else None
 
     def _next_generation(self):
@@ -233,6 +244,12 @@ class OpenSearchWriter(IndexWriter):
 
         if deleted:
             actions = [{"_op_type": "delete", "_index": self._physical, "_id": post_id(p)} for p in deleted]
+            osc.bulk(self.conn, self.client, actions, BULK_DOCS * 4, BULK_BYTES)
+        if self._stories:  # partial updates: the post's text is not sent again
+            actions = [
+                {"_op_type": "update", "_index": self._physical, "_id": post_id(p), "doc": {"story": story}}
+                for p, story in sorted(self._stories.items())
+            ]
             osc.bulk(self.conn, self.client, actions, BULK_DOCS * 4, BULK_BYTES)
         if self._full:
             osc.call(

@@ -21,7 +21,7 @@ from pyroaring import BitMap
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from ... import analysis, config, store
+from ... import analysis, config, store, stories
 from ...engine import EngineHit, EngineResult, SearchEngine
 from ...errors import IndexVersionError, PostNotFoundError, SearchEngineError
 from ...models import Article, IndexStats, post_id
@@ -31,7 +31,7 @@ from .cache import SetCache
 from .matching import DocSets
 from .schema import CHARS_COLUMN_FIELDS, outdated_message
 from .scoring import TierScorer, global_lengths, global_postings
-from .tables import Tables
+from .tables import StoryTable, Tables
 
 # Categories listed by stats().
 TOP_CATEGORIES = 10
@@ -157,6 +157,7 @@ class WhooshEngine(SearchEngine):
     def warm(self):
         with self._searcher() as (searcher, generation, _):
             self._tables(searcher, generation)
+            self._stories(searcher)
 
     def vocabulary(self):
         with self._searcher() as (searcher, generation, _):
@@ -170,13 +171,20 @@ class WhooshEngine(SearchEngine):
             tables = self._tables(searcher, generation)
             match, exact, partial = self._match(searcher, generation, seg, query, tables)
             ranked, cut = self._order(searcher, seg, query, match, exact, offset, limit, tables)
+            story = self._stories(searcher)
             hits = tuple(
-                EngineHit(_article(searcher.stored_fields(docnum)), round(score, 4), docnum in exact)
+                EngineHit(_article(searcher.stored_fields(docnum), story.of(docnum)), round(score, 4), docnum in exact)
                 for docnum, score in ranked
             )
             facets, months, feeds = tables.count(match, query.tz)
         return EngineResult(
-            total=len(match), hits=hits, facets=facets, months=months, feeds=feeds, partial=partial or cut
+            total=len(match),
+            hits=hits,
+            facets=facets,
+            months=months,
+            feeds=feeds,
+            partial=partial or cut,
+            stories=story.count(match),
         )
 
     def ids(self, query):
@@ -207,6 +215,8 @@ class WhooshEngine(SearchEngine):
             match &= tables.date_range(_naive_utc(query.date_from), _naive_utc(query.date_to))
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
+        if query.stories is not None:
+            match &= self._stories(searcher).docs(query.stories)
         return match, exact & match, sets.partial
 
     def _order(self, searcher, seg, query, match, exact, offset, limit, tables):
@@ -230,14 +240,14 @@ class WhooshEngine(SearchEngine):
 
     # ── per-state caches ──
 
-    def _per_state(self, reader, generation, name, build):
+    def _per_state(self, reader, generation, name, build, also=()):
         """The value `build()` makes for what `reader` sees, built once per index state and name.
 
         The key is read from `reader` itself (and the generation it belongs
         to), so a thread still on an older reader never files its value under
-        a newer state.
+        a newer state. `also` adds what else the value was made from (e.g. a blob's stamp).
         """
-        key = _state_key(reader, generation)
+        key = (*_state_key(reader, generation), *also)
         with self._lock:
             cached = self._caches.get(name)
         if cached is None or cached[0] != key:
@@ -248,6 +258,21 @@ class WhooshEngine(SearchEngine):
                     self._caches[name] = (key, value)
             return value
         return cached[1]
+
+    def _stories(self, searcher):
+        """The StoryTable of what `searcher` sees: per index state and ``stories`` blob.
+
+        reindex writes the blob just after committing the posts, so the blob's stamp is part of the key.
+        """
+        reader = searcher.reader()
+        generation = self._local.searcher[1]
+        gen_dir = self._live()[1]
+        stamp = store.blob_stamp(gen_dir, stories.BLOB)
+
+        def build():
+            return StoryTable(reader, stories.labels_of(store.read_blob(gen_dir, stories.BLOB)))
+
+        return self._per_state(reader, generation, "stories", build, also=(stamp,))
 
     def _scorer(self, searcher):
         """A TierScorer whose lengths and postings are kept per index state (postings within the cache budget)."""
@@ -271,8 +296,9 @@ class WhooshEngine(SearchEngine):
     # ── single posts ──
 
     def get(self, post_id):
-        with self._searcher() as (searcher, _, _):
-            return _article(self._stored(searcher, post_id)[1])
+        with self._searcher() as (searcher, generation, _):
+            docnum, fields = self._stored(searcher, post_id)
+            return _article(fields, self._stories(searcher).of(docnum))
 
     def more_like(self, post_id, limit):
         with self._searcher() as (searcher, _, _):
@@ -339,7 +365,7 @@ def _vocabulary(reader):
     return words
 
 
-def _article(fields):
+def _article(fields, story=None):
     return Article(
         id=fields["id"],
         path=fields["path"],
@@ -352,6 +378,7 @@ def _article(fields):
         date=_aware(fields.get("date")),
         image=fields.get("image"),
         feed=fields.get("feed"),
+        story=story,
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from pyroaring import BitMap
 from whoosh.util.times import datetime_to_long
 
-from ...models import in_feed
+from ...models import in_feed, post_id
 from . import adapter
 from .matching import term_docs
 
@@ -151,3 +151,57 @@ _EPOCH = datetime(1, 1, 1)
 def _to_datetime(value):
     """A Whoosh date value (microseconds since datetime.min) as a naive UTC datetime."""
     return _EPOCH + timedelta(microseconds=int(value))
+
+
+class StoryTable:
+    """Which story each post belongs to (stories.py), for one reader's view of the index.
+
+    Only posts with copies are listed by the ``stories`` blob; every other post
+    is a story of its own, named by its id. So the table keeps the listed posts
+    only: a bitmap of them, a label per docnum for counting, and each story's
+    posts; a post's own id is read when asked.
+    """
+
+    def __init__(self, reader, labels):
+        """:param labels: {path: story id} of the posts that have copies."""
+        self.reader = reader
+        self._story = {}  # docnum -> story id, listed posts only
+        self.members = {}  # story id -> BitMap of its live docnums
+        for path, story in labels.items():
+            for docnum in term_docs(reader, "path", path):
+                self._story[docnum] = story
+                self.members.setdefault(story, BitMap()).add(docnum)
+        self.listed = BitMap(self._story)
+        numbers = {story: n for n, story in enumerate(self.members)}
+        self.label = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+        for docnum, story in self._story.items():
+            self.label[docnum] = numbers[story]
+        self._paths = None
+
+    def of(self, docnum):
+        """The story id of a post."""
+        story = self._story.get(docnum)
+        if story is None:
+            if self._paths is None:
+                self._paths = self.reader.column_reader("path")
+            story = post_id(self._paths[docnum])
+        return story
+
+    def count(self, docs):
+        """How many stories the posts `docs` (a BitMap) belong to."""
+        listed = docs & self.listed
+        if not listed:
+            return len(docs)
+        labels = self.label[np.frombuffer(listed.to_array(), dtype=np.uint32)]
+        return len(docs) - len(listed) + len(np.unique(labels))
+
+    def docs(self, stories):
+        """The live posts of the stories named (ids from `of`)."""
+        found = BitMap()
+        for story in stories:
+            members = self.members.get(story)
+            if members is not None:
+                found |= members
+            else:  # a story of one post, named by the post's id
+                found |= term_docs(self.reader, "id", story) - self.listed
+        return found
