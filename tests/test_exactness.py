@@ -29,7 +29,7 @@ def _runs(post):
 
 
 def _archive(ix):
-    posts = [ix.get(hit.id) for hit in ix.search("", per_page=100_000).hits]
+    posts = [ix.get(hit.id) for hit in ix.search("", per_page=100_000, collapse=False).hits]
     assert len(posts) == ix.doc_count
     return [(post, _runs(post)) for post in posts]
 
@@ -60,7 +60,7 @@ def assert_exact(ix, seed):
     checked = 0
     for needle in _needles(archive, seed):
         having = [post for post, runs in archive if any(needle in run for run in runs)]
-        page = ix.search(f'"{needle}"', per_page=5, expand=False, pinyin=False)
+        page = ix.search(f'"{needle}"', per_page=5, expand=False, pinyin=False, collapse=False)
         assert page.total == len(having), needle
         facets = Counter(c for post in having for c in post.categories)
         assert dict(page.facets) == dict(facets), needle
@@ -69,17 +69,17 @@ def assert_exact(ix, seed):
         # Under filters: a category, a feed, a date range.
         category = rng.choice(sorted(facets)) if facets else None
         if category:
-            total = ix.search(f'"{needle}"', category=category, expand=False, pinyin=False).total
+            total = ix.search(f'"{needle}"', category=category, expand=False, pinyin=False, collapse=False).total
             assert total == sum(category in post.categories for post in having), (needle, category)
         feed = rng.choice(feeds)
-        total = ix.search(f'"{needle}"', feed=feed, expand=False, pinyin=False).total
+        total = ix.search(f'"{needle}"', feed=feed, expand=False, pinyin=False, collapse=False).total
         assert total == sum(feed_of(post.path) == feed or feed_of(post.path).startswith(feed + "/") for post in having)
         low, high = sorted(rng.sample(dated, 2)) if len(dated) > 1 else (date.min, date.max)
-        total = ix.search(f'"{needle}"', date_from=low, date_to=high, expand=False, pinyin=False).total
+        total = ix.search(f'"{needle}"', date_from=low, date_to=high, expand=False, pinyin=False, collapse=False).total
         in_range = [p for p in having if p.date and low <= p.date.astimezone(ix.tz).date() <= high]
         assert total == len(in_range), (needle, low, high)
         # Newest first under sort=date, undated last.
-        newest = ix.search(f'"{needle}"', sort="date", per_page=3, expand=False, pinyin=False)
+        newest = ix.search(f'"{needle}"', sort="date", per_page=3, expand=False, pinyin=False, collapse=False)
         expected = sorted(having, key=lambda p: (p.date is None, -(p.date.timestamp() if p.date else 0)))
         assert [h.date for h in newest.hits] == [p.date for p in expected[:3]], needle
         checked += bool(having)

@@ -27,7 +27,7 @@ from .search_index import display_timezone, search
 bp = Blueprint("feeds", __name__)
 
 # The search page's parameters a feed takes; paging and sort do not apply (newest first, one page).
-FEED_PARAMS = ("q", "category", "feed", "from", "to")
+FEED_PARAMS = ("q", "category", "feed", "from", "to", "collapse")
 
 # The Atom media type, served as UTF-8 (feedgen writes UTF-8 and says so in the XML declaration).
 ATOM_TYPE = "application/atom+xml; charset=utf-8"

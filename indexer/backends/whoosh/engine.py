@@ -173,8 +173,9 @@ class WhooshEngine(SearchEngine):
             ranked, cut = self._order(searcher, seg, query, match, exact, offset, limit, tables)
             story = self._stories(searcher)
             hits = tuple(
-                EngineHit(_article(searcher.stored_fields(docnum), story.of(docnum)), round(score, 4), docnum in exact)
-                for docnum, score in ranked
+                EngineHit(_article(fields, story.of(d, fields["id"])), round(score, 4), d in exact)
+                for d, score in ranked
+                for fields in (searcher.stored_fields(d),)
             )
             facets, months, feeds = tables.count(match, query.tz)
         return EngineResult(
@@ -216,7 +217,7 @@ class WhooshEngine(SearchEngine):
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
         if query.stories is not None:
-            match &= self._stories(searcher).docs(query.stories)
+            match &= self._stories(searcher).docs(query.stories, searcher.reader())
         return match, exact & match, sets.partial
 
     def _order(self, searcher, seg, query, match, exact, offset, limit, tables):
@@ -298,7 +299,7 @@ class WhooshEngine(SearchEngine):
     def get(self, post_id):
         with self._searcher() as (searcher, generation, _):
             docnum, fields = self._stored(searcher, post_id)
-            return _article(fields, self._stories(searcher).of(docnum))
+            return _article(fields, self._stories(searcher).of(docnum, fields["id"]))
 
     def more_like(self, post_id, limit):
         with self._searcher() as (searcher, _, _):

@@ -17,7 +17,7 @@ import numpy as np
 from pyroaring import BitMap
 from whoosh.util.times import datetime_to_long
 
-from ...models import in_feed, post_id
+from ...models import in_feed
 from . import adapter
 from .matching import term_docs
 
@@ -163,8 +163,11 @@ class StoryTable:
     """
 
     def __init__(self, reader, labels):
-        """:param labels: {path: story id} of the posts that have copies."""
-        self.reader = reader
+        """:param labels: {path: story id} of the posts that have copies.
+
+        The table keeps no reader: readers belong to one thread each, so the
+        methods that read the index take the calling thread's.
+        """
         self._story = {}  # docnum -> story id, listed posts only
         self.members = {}  # story id -> BitMap of its live docnums
         for path, story in labels.items():
@@ -176,16 +179,10 @@ class StoryTable:
         self.label = np.full(reader.doc_count_all(), -1, dtype=np.int64)
         for docnum, story in self._story.items():
             self.label[docnum] = numbers[story]
-        self._paths = None
 
-    def of(self, docnum):
-        """The story id of a post."""
-        story = self._story.get(docnum)
-        if story is None:
-            if self._paths is None:
-                self._paths = self.reader.column_reader("path")
-            story = post_id(self._paths[docnum])
-        return story
+    def of(self, docnum, own_id):
+        """The story id of a post whose id is `own_id`."""
+        return self._story.get(docnum, own_id)
 
     def count(self, docs):
         """How many stories the posts `docs` (a BitMap) belong to."""
@@ -195,7 +192,7 @@ class StoryTable:
         labels = self.label[np.frombuffer(listed.to_array(), dtype=np.uint32)]
         return len(docs) - len(listed) + len(np.unique(labels))
 
-    def docs(self, stories):
+    def docs(self, stories, reader):
         """The live posts of the stories named (ids from `of`)."""
         found = BitMap()
         for story in stories:
@@ -203,5 +200,5 @@ class StoryTable:
             if members is not None:
                 found |= members
             else:  # a story of one post, named by the post's id
-                found |= term_docs(self.reader, "id", story) - self.listed
+                found |= term_docs(reader, "id", story) - self.listed
         return found
