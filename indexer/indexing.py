@@ -133,9 +133,6 @@ def reindex(
                     todo = todo + extra
                 writer.stage_blob(Learnt.BLOB, learnt.to_json())
             outcome, tokens = _write(writer, shares, caches, progress, templates)
-        learnt_aliases = aliases.AliasBlob.load(None if full else writer.read_blob(aliases.BLOB))
-        learnt_aliases.update(outcome.aliases, vanished)
-        writer.stage_blob(aliases.BLOB, learnt_aliases.to_json())
         if full and todo and not outcome.indexed and not allow_empty:
             _refuse_to_empty(writer, root, failed=outcome.failed)
         learnt_aliases = aliases.AliasBlob.load(None if full else writer.read_blob(aliases.BLOB))
