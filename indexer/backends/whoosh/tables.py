@@ -54,6 +54,9 @@ class Tables:
         with_date = np.frombuffer((self.live & dated).to_array(), dtype=np.uint32)
         self.ascending = with_date[np.argsort(self.dates[with_date], kind="stable")]
         self.ascending_dates = self.dates[self.ascending]
+        # Every live post, newest first (undated last, in index order): the empty query's order.
+        live = np.frombuffer(self.live.to_array(), dtype=np.uint32)
+        self.order = live[_newest_first(live, self.dates[live])]
         self._lock = threading.Lock()
         self._months = {}
         self._feed_sets = {}
@@ -87,10 +90,14 @@ class Tables:
         if not docs or limit <= 0:
             return []
         wanted = np.frombuffer(docs.to_array(), dtype=np.uint32)
-        dates = self.dates[wanted]
-        # lexsort: the last key is the primary one. Newest first; equal dates in index order.
-        order = np.lexsort((wanted, np.where(dates == NO_DATE, np.iinfo(np.int64).max, -dates)))
-        return wanted[order[offset : offset + limit]].tolist()
+        if len(wanted) * 16 >= len(self.order):
+            # Much of the archive (the empty query, a large category): filter the kept order.
+            if len(wanted) == len(self.order):
+                return self.order[offset : offset + limit].tolist()
+            keep = np.zeros(self.size, dtype=bool)
+            keep[wanted] = True
+            return self.order[keep[self.order]][offset : offset + limit].tolist()
+        return wanted[_newest_first(wanted, self.dates[wanted])[offset : offset + limit]].tolist()
 
     # ── counts ──
 
@@ -136,6 +143,12 @@ class Tables:
         per_month = {m: n for m, d in self.months(tz).items() if (n := docs.intersection_cardinality(d))}
         per_feed = {feed: n for feed, d in self.feeds.items() if (n := docs.intersection_cardinality(d))}
         return facets, per_month, per_feed
+
+
+def _newest_first(docs, dates):
+    """Positions of `docs` (dates `dates`) newest first; equal dates and undated posts in index order."""
+    # lexsort: the last key is the primary one.
+    return np.lexsort((docs, np.where(dates == NO_DATE, np.iinfo(np.int64).max, -dates)))
 
 
 def _postings(reader, field):
