@@ -10,10 +10,12 @@ the top functions by cumulative time over the warm passes (cProfile).
 import argparse
 import cProfile
 import io
+import json
 import pstats
 import resource
 import sys
 import time
+from pathlib import Path
 
 from bench.queries import query_set
 from bench.systems import Ours
@@ -26,6 +28,53 @@ def _timed(fn, *args, **kwargs):
     return (time.perf_counter() - started) * 1000, value
 
 
+def measure(index, seed=0, rounds=10, profiler=None):
+    """Figures of one index in this process (see the module docstring), as a dict."""
+    system = Ours()
+    queries = query_set(seed)
+    figures = {}
+    figures["open_ms"], ix = _timed(system.open, index)
+    figures["first_ms"], _ = _timed(system.search, ix, queries[0])
+    figures["posts"] = ix.doc_count
+    archive_wide = {
+        "stats (healthz)": lambda: ix.stats(),
+        "empty query": lambda: ix.search(""),
+        "zero hits": lambda: ix.search("龘靐齉"),
+        "category only": lambda: ix.search("category:金融"),
+    }
+    figures["archive_wide"] = {}
+    for name, call in archive_wide.items():
+        cold, _ = _timed(call)
+        warm = min(_timed(call)[0] for _ in range(3))
+        figures["archive_wide"][name] = (cold, warm)
+    cold = {q["name"]: _timed(system.search, ix, q)[0] for q in queries}
+    times = {q["name"]: [] for q in queries}
+    for _ in range(rounds):
+        for q in queries:
+            if profiler:
+                profiler.enable()
+            ms, _ = _timed(system.search, ix, q)
+            if profiler:
+                profiler.disable()
+            times[q["name"]].append(ms)
+    figures["queries"] = {
+        q["name"]: {
+            "q": q["q"],
+            "total": system.search(ix, q)["total"],
+            "cold": cold[q["name"]],
+            "p50": percentile(times[q["name"]], 50),
+            "p95": percentile(times[q["name"]], 95),
+        }
+        for q in queries
+    }
+    everything = [ms for values in times.values() for ms in values]
+    figures["p50"] = percentile(everything, 50)
+    figures["p95"] = percentile(everything, 95)
+    figures["cold_p95"] = percentile(list(cold.values()), 95)
+    figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     ap.add_argument("index", help="an index folder built by reindex")
@@ -33,47 +82,22 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=10, help="warm passes over the query set (default 10)")
     ap.add_argument("--profile", action="store_true", help="print the top functions of the warm passes")
     ap.add_argument("--top", type=int, default=25, help="functions listed by --profile (default 25)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args(argv)
 
-    system = Ours()
-    queries = query_set(args.seed)
-    opened_ms, ix = _timed(system.open, args.index)
-    first_ms, _ = _timed(system.search, ix, queries[0])
-    print(f"posts {ix.doc_count:,}; open {opened_ms:.0f} ms; first query ({queries[0]['q']}) {first_ms:.0f} ms")
-    archive_wide = {
-        "stats (healthz)": lambda: ix.stats(),
-        "empty query": lambda: ix.search(""),
-        "zero hits": lambda: ix.search("龘靐齉"),
-        "category only": lambda: ix.search("category:金融"),
-    }
-    for name, call in archive_wide.items():
-        cold, _ = _timed(call)
-        warm = min(_timed(call)[0] for _ in range(3))
-        print(f"{name:16} cold {cold:7.1f} ms  warm {warm:7.1f} ms")
-
-    cold = {q["name"]: _timed(system.search, ix, q)[0] for q in queries}
-    times = {q["name"]: [] for q in queries}
     profiler = cProfile.Profile() if args.profile else None
-    for _ in range(args.rounds):
-        for q in queries:
-            if profiler:
-                profiler.enable()
-            ms, result = _timed(system.search, ix, q)
-            if profiler:
-                profiler.disable()
-            times[q["name"]].append(ms)
-    everything = [ms for values in times.values() for ms in values]
+    f = measure(args.index, args.seed, args.rounds, profiler)
+    print(f"posts {f['posts']:,}; open {f['open_ms']:.0f} ms; first query {f['first_ms']:.0f} ms")
+    for name, (cold, warm) in f["archive_wide"].items():
+        print(f"{name:16} cold {cold:7.1f} ms  warm {warm:7.1f} ms")
     print(f"\n{'query':18} {'total':>7} {'cold ms':>8} {'p50 ms':>7} {'p95 ms':>7}")
-    for q in queries:
-        total = system.search(ix, q)["total"]
-        values = times[q["name"]]
-        print(
-            f"{q['name']:18} {total:7,} {cold[q['name']]:8.1f} "
-            f"{percentile(values, 50):7.1f} {percentile(values, 95):7.1f}"
-        )
-    print(f"\nall warm: p50 {percentile(everything, 50):.1f} ms, p95 {percentile(everything, 95):.1f} ms")
-    print(f"all cold: p95 {percentile(list(cold.values()), 95):.1f} ms")
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    for name, q in f["queries"].items():
+        print(f"{name:18} {q['total']:7,} {q['cold']:8.1f} {q['p50']:7.1f} {q['p95']:7.1f}")
+    print(f"\nall warm: p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms")
+    print(f"all cold: p95 {f['cold_p95']:.1f} ms")
+    print(f"peak RSS {f['rss_mb']:.0f} MB")
+    if args.json:
+        args.json.write_text(json.dumps(f, ensure_ascii=False, indent=1))
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)

@@ -1,0 +1,70 @@
+"""How query cost grows with the archive: ``python -m bench.scale SMALL_INDEX LARGE_INDEX``.
+
+Measures each index in a fresh process (bench/profile.py: first query after
+opening, archive-wide requests, the harness's mixed query set cold and warm,
+peak RSS) and prints one table with the ratio large / small. Time that grows
+with the answer, not the archive, keeps the query rows near 1 even though the
+large index holds many times the posts (their answers grow too: see totals).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def measure(index, seed, rounds):
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run(
+            [sys.executable, "-m", "bench.profile", str(index), "--seed", str(seed), "--rounds", str(rounds)]
+            + ["--json", out.name],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return json.loads(Path(out.name).read_text())
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
+    ap.add_argument("small", help="index of the smaller archive")
+    ap.add_argument("large", help="index of the larger archive")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rounds", type=int, default=10)
+    args = ap.parse_args(argv)
+    a, b = measure(args.small, args.seed, args.rounds), measure(args.large, args.seed, args.rounds)
+    rows = [
+        ("posts", a["posts"], b["posts"]),
+        ("query p50, ms (warm)", a["p50"], b["p50"]),
+        ("query p95, ms (warm)", a["p95"], b["p95"]),
+        ("query p95, ms (cold: first time each query is seen)", a["cold_p95"], b["cold_p95"]),
+        ("first query after opening, ms", a["first_ms"], b["first_ms"]),
+        ("open, ms", a["open_ms"], b["open_ms"]),
+    ]
+    rows += [
+        (f"{name}, ms (warm)", a["archive_wide"][name][1], b["archive_wide"][name][1]) for name in a["archive_wide"]
+    ]
+    rows += [
+        (f"{name}, ms (first)", a["archive_wide"][name][0], b["archive_wide"][name][0]) for name in a["archive_wide"]
+    ]
+    rows += [("peak RSS of the process, MB", a["rss_mb"], b["rss_mb"])]
+    print(f"| metric | {a['posts']:,} posts | {b['posts']:,} posts | large / small |")
+    print("|---|---:|---:|---:|")
+    for name, x, y in rows:
+        print(f"| {name} | {x:,.1f} | {y:,.1f} | {y / x if x else float('nan'):.2f}x |")
+    print()
+    print("| query | total (small) | total (large) | p95 small, ms | p95 large, ms | large / small |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, qa in a["queries"].items():
+        qb = b["queries"][name]
+        print(
+            f"| {name} `{qa['q']}` | {qa['total']:,} | {qb['total']:,} | {qa['p95']:.1f} | {qb['p95']:.1f} | "
+            f"{qb['p95'] / qa['p95']:.2f}x |"
+        )
+    print(f"\nfirst query / warm p50: small {a['first_ms'] / a['p50']:.1f}x, large {b['first_ms'] / b['p50']:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
