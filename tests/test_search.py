@@ -483,3 +483,25 @@ def test_background_warming_follows_reindex(tmp_path, monkeypatch):
     assert "托管" in ix.engine.vocabulary() and warmed()
     assert ix.search("tuoguan").reading == "托管"
     ix.close()
+
+
+def test_a_verbatim_check_cut_by_the_deadline_goes_on_at_the_next_search(tmp_path, monkeypatch):
+    from indexer.backends.whoosh import matching
+
+    root = tmp_path / "posts"
+    for i in range(600):
+        # Both kinds have the bigrams of 同比增长; only the first has the text itself.
+        body = "<p>本月产量同比增长明显。</p>" if i % 2 else "<p>产量同比增加，其比增长率放缓。</p>"
+        write_post(root, f"a/{i:03d}.md", title=f"第{i}篇", body=body)
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+
+    def late(self):  # the third check of a search is past the deadline: the 256th candidate
+        self.checks = getattr(self, "checks", 0) + 1
+        return self.checks == 3
+
+    monkeypatch.setattr(matching.DocSets, "late", late)
+    pages = [ix.search('"同比增长"', expand=False, collapse=False) for _ in range(4)]
+    assert pages[0].note_code == "partial" and pages[0].total < 300
+    assert [p.total for p in pages[-2:]] == [300, 300] and pages[-1].note_code is None
+    assert pages[1].total > pages[0].total or pages[1].total == 300

@@ -42,20 +42,25 @@ class SetCache:
         self._entries = LRUCache(maxsize=max(budget, 1), getsizeof=_size)
 
     def get(self, state, key, build):
-        """The value cached for `key` under index state `state`, or `build()`'s (cached if it fits)."""
+        """The value cached for `key` under index state `state`, or `build()`'s (cached if it fits; None is not)."""
         with self._lock:
             if state == self._state:
                 value = self._entries.get(key)
                 if value is not None:
                     return value
         value = build()
+        if value is not None:
+            self.put(state, key, value)
+        return value
+
+    def put(self, state, key, value):
+        """Keep `value` for `key` under index state `state` (if it fits the budget)."""
         with self._lock:
             if self._state is None or state > self._state:
                 self._state = state
                 self._entries.clear()
             if state == self._state and _size(value) <= self.budget:
                 self._entries[key] = value
-        return value
 
     def discard(self, state, key):
         """Forget `key` (e.g. a value that turned out incomplete)."""

@@ -412,12 +412,16 @@ def _state_key(reader, generation):
 
 
 def _char_text(reader):
-    """``char_text(docnum, field)``: the char tokens of a post's field, read from the `chars` column."""
+    """``char_text(docnum, field)``: the char tokens of a post's field as UTF-8, read from the `chars` column.
+
+    Bytes, not text: a needle's UTF-8 occurs in them exactly where the needle
+    occurs in the text (UTF-8 is self-synchronising), and nothing is decoded.
+    """
     slot = {field: i for i, field in enumerate(CHARS_COLUMN_FIELDS)}
     column = reader.column_reader("chars") if reader.doc_count_all() else None
 
     def char_text(docnum, field):
-        return column[docnum].decode("utf-8").split("\n")[slot[field]]
+        return column[docnum].split(b"\n")[slot[field]]
 
     return char_text
 

@@ -160,19 +160,36 @@ class DocSets:
         if twin and len(words) == 1 and "".join(words) == "".join(chars):
             # A word (or search-mode sub-word) in the twin word field is the same text verbatim.
             known = candidates & self.term(twin, words[0])
-        return known | self._phrase(field, chars, candidates - known)
+        return known | self._phrase(field, chars, candidates - known, bool(known))
 
-    def _phrase(self, field, chars, candidates):
-        """Those of `candidates` in whose char tokens `chars` stand together."""
-        needle = "".join(chars)
+    def _phrase(self, field, chars, candidates, less_known=False):
+        """Those of `candidates` in whose char tokens `chars` stand together.
+
+        Cut short by the deadline, the check leaves its progress in the cache
+        (the posts confirmed, the candidates left), and the same text searched
+        again goes on from there: a long check is spread over a few searches,
+        each within its time budget, until the clause's whole answer is known.
+        """
+        needle = "".join(chars).encode("utf-8")
         char_text = self.char_text
+        progress_key = ("progress", field, needle, less_known)  # the candidates depend on both
         found = BitMap()
+        if self.cache is not None:
+            done = self.cache.get(self.state, progress_key, lambda: None)
+            if done is not None:
+                found, candidates = BitMap(done[0]), done[1]
         for n, docnum in enumerate(candidates):
             if self.deadline is not None and n % 256 == 0 and self.late():
                 self.partial = True
+                if self.cache is not None:
+                    left = FrozenBitMap(candidates) - FrozenBitMap(range(docnum))
+                    self.cache.put(self.state, progress_key, (FrozenBitMap(found), left))
                 break
             if needle in char_text(docnum, field):
                 found.add(docnum)
+        else:
+            if self.cache is not None:
+                self.cache.discard(self.state, progress_key)
         return found
 
 
