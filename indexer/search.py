@@ -14,6 +14,7 @@ apart; see engine.py.
 import re
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -117,20 +118,10 @@ class SearchIndex:
             self._latin.of(self.engine)
             return
         if self._warmer is None:
-            self._warmer = threading.Thread(target=self._keep_warm, name="zhsearch-warm", daemon=True)
+            self._warmer = threading.Thread(
+                target=_keep_warm, args=(weakref.ref(self), self._warmer_stop), name="zhsearch-warm", daemon=True
+            )
             self._warmer.start()
-
-    def _keep_warm(self):
-        warmed = None
-        while not self._warmer_stop.is_set():
-            try:
-                state = self.engine.state()
-                if state != warmed:
-                    self.warm()
-                    warmed = state
-            except Exception:  # noqa: BLE001 (a missing or damaged index is reported by the searches)
-                pass
-            self._warmer_stop.wait(WARM_INTERVAL)
 
     @property
     def generation(self):
@@ -432,6 +423,24 @@ def feed_tree(feeds):
         )
 
     return nodes(root, "")
+
+
+def _keep_warm(index_ref, stop):
+    """The background warmer of a SearchIndex: ends when the index is closed or no longer used."""
+    warmed = None
+    while not stop.is_set():
+        index = index_ref()
+        if index is None:
+            return
+        try:
+            state = index.engine.state()
+            if state != warmed:
+                index.warm()
+                warmed = state
+        except Exception:  # noqa: BLE001 (a missing or damaged index is reported by the searches)
+            pass
+        del index  # hold no reference while waiting
+        stop.wait(WARM_INTERVAL)
 
 
 def _shifted(query, started):

@@ -12,6 +12,10 @@ from indexer import config
 # no OpenSearch) is a failure instead of a quiet pass.
 FORBID_SKIPS = os.environ.get("ZHSEARCH_FORBID_SKIPS") == "1"
 
+# Apps made from the environment in tests warm no index in the background: a thread left
+# running would make later reindex runs in this process start their workers by forkserver.
+os.environ.setdefault("ZHSEARCH_WARM", "false")
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):

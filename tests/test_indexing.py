@@ -279,7 +279,7 @@ def test_tables_built_by_an_old_reader_do_not_serve_the_new_state(posts, tmp_pat
         path.write_text(path.read_text(encoding="utf-8").replace(" - 样例源", " - 另一源"), encoding="utf-8")
     with ix.engine._searcher() as (old_searcher, old_generation, _):
         build(posts, tmp_path, full=True)
-        ix.engine._tables(old_searcher, old_generation, ix.tz)  # a request still on the old reader
+        ix.engine._tables(old_searcher, old_generation)  # a request still on the old reader
     assert set(ix.search("").facets) == {"测试", "另一源"}
 
 

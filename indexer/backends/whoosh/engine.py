@@ -192,6 +192,8 @@ class WhooshEngine(SearchEngine):
         with self._searcher() as (searcher, generation, seg):
             tables = self._tables(searcher, generation)
             match, exact, _ = self._match(searcher, generation, seg, query, tables)
+            if not match:
+                return []
             ranked, _ = self._order(searcher, seg, query, match, exact, 0, len(match), tables)
             paths = searcher.reader().column_reader("path")  # ids derive from paths; no stored fields read
             return [post_id(paths[docnum]) for docnum, _ in ranked]

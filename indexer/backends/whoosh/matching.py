@@ -144,7 +144,7 @@ class DocSets:
 
     def _all_words(self, words, fields):
         """Docnums having every one of `words` in one of `fields`."""
-        having = [BitMap.union(*(self.term(field, word) for field in fields)) for word in words]
+        having = [BitMap.union(BitMap(), *(self.term(field, word) for field in fields)) for word in words]
         return BitMap.intersection(*having) if having else BitMap()
 
     def _verbatim(self, field, chars, words):

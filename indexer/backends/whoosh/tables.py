@@ -43,7 +43,9 @@ class Tables:
             if leaf.has_deletions():
                 self.live -= BitMap(base + d for d in leaf.deleted_docs_set)
             dates.append(adapter.numeric_column(leaf, "date"))
-        dated = BitMap.union(*(term_docs(reader, "month", m.decode("utf-8")) for m in reader.lexicon("month")))
+        dated = BitMap.union(
+            BitMap(), *(term_docs(reader, "month", m.decode("utf-8")) for m in reader.lexicon("month"))
+        )
         self.categories = {name: docs for name, docs in _postings(reader, "category") if docs}
         self.feeds = {name: docs for name, docs in _postings(reader, "folder") if docs}
         self.dates = np.concatenate(dates) if dates else np.zeros(0, dtype=np.int64)
