@@ -87,10 +87,13 @@ def short(name):
 
 
 def ratio_pairs(names):
-    """The ratio columns as ``(a, b)`` pairs: each system vs the baseline, then Whoosh vs each OpenSearch."""
+    """The ratio columns as ``(a, b)`` pairs: each system vs the baseline, Whoosh vs each OpenSearch,
+    and each larger cluster vs the first (smallest) one."""
     pairs = [(n, "baseline") for n in names if n != "baseline" and "baseline" in names]
+    clusters = [n for n in names if n.startswith("opensearch")]
     if "ours" in names:
-        pairs += [("ours", n) for n in names if n.startswith("opensearch")]
+        pairs += [("ours", n) for n in clusters]
+    pairs += [(n, clusters[0]) for n in clusters[1:]]
     return pairs
 
 
