@@ -117,8 +117,16 @@ def make_plan(n, seed, master, paragraphs, args):
     }
 
 
-def run_worker(system, master, workdir, plan_path, key=None, index=None, options=None, cluster_pids=()):
-    """Copy the corpus for ``system`` and measure it in a fresh subprocess.
+def copy_corpus(master, workdir, key):
+    """Give the system ``key`` its own copy of the corpus; returns the copy's folder."""
+    source = workdir / key / "posts"
+    shutil.rmtree(workdir / key, ignore_errors=True)
+    shutil.copytree(master, source)
+    return source
+
+
+def run_worker(system, master, workdir, plan_path, key=None, index=None, options=None, cluster_pids=(), copied=False):
+    """Copy the corpus for ``system`` (unless ``copied``) and measure it in a fresh subprocess.
 
     :param key: the result's name and folder (default: ``system``).
     :param index: where the index goes (default: a folder in ``workdir``; a URL for opensearch).
@@ -126,10 +134,9 @@ def run_worker(system, master, workdir, plan_path, key=None, index=None, options
     :param cluster_pids: JVM pids of the cluster the system uses; their memory and CPU are sampled too.
     """
     key = key or system
-    source, out = workdir / key / "posts", workdir / f"{key}.json"
+    source = workdir / key / "posts" if copied else copy_corpus(master, workdir, key)
+    out = workdir / f"{key}.json"
     index = index or workdir / key / "index"
-    shutil.rmtree(workdir / key, ignore_errors=True)
-    shutil.copytree(master, source)
     cmd = [sys.executable, "-m", "bench.worker", system, str(source), str(index), str(plan_path), str(out)]
     cmd += ["--options", json.dumps(options or {})]
     log(f"{key}: measuring")
@@ -220,9 +227,10 @@ def run_opensearch(master, workdir, plan_path, args, results, saved):
             "shards": args.opensearch_shards or nodes,
             "replicas": args.opensearch_replicas if args.opensearch_replicas is not None else min(1, nodes - 1),
         }
+        copy_corpus(master, workdir, key)  # before the cluster starts: a large copy takes minutes
         try:
             with opensearch_cluster(nodes, args.opensearch_port, workdir / f"{key}-cluster") as (url, pids):
-                result = run_worker("opensearch", master, workdir, plan_path, key, url, options, pids)
+                result = run_worker("opensearch", master, workdir, plan_path, key, url, options, pids, copied=True)
         except RuntimeError as exc:
             log(f"{key}: FAILED\n{exc}")
             result = {"error": str(exc).splitlines()[0]}
