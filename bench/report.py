@@ -7,6 +7,7 @@ winning), and ``--table`` prints their tables again.
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -198,6 +199,14 @@ def merge_runs(run_lists):
     return [merged[n] for n in sorted(merged)]
 
 
+def _tick(value, _position):
+    """Label a log axis at 1, 2 and 5 times a power of ten only."""
+    if value <= 0:
+        return ""
+    mantissa = value / 10 ** math.floor(math.log10(value))
+    return f"{value:g}" if any(abs(mantissa - m) < 1e-6 for m in (1, 2, 5)) else ""
+
+
 def plot(runs, path):
     """Build rate and query p95 against corpus size, every system measured, to a PNG."""
     import matplotlib
@@ -224,8 +233,8 @@ def plot(runs, path):
         ax.set(title=title, xlabel="posts (N)", xscale="log", yscale="log")
         ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+        ax.yaxis.set_minor_formatter(FuncFormatter(_tick))
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize="small")
     fig.tight_layout()

@@ -179,7 +179,9 @@ def opensearch_cluster(nodes, port, folder):
     up = _opensearch_script("up", "--dir", folder, "--nodes", nodes, "--port", port, "--cluster-name", name, "--wipe")
     try:
         if up.returncode != 0:
-            raise RuntimeError(f"scripts/opensearch up failed (exit {up.returncode}):\n{up.stderr[-3000:]}")
+            last = (up.stderr.strip().splitlines() or ["(no output)"])[-1]
+            log(f"scripts/opensearch up said:\n{up.stderr[-3000:]}")
+            raise RuntimeError(f"scripts/opensearch up failed (exit {up.returncode}): {last}")
         url = up.stdout.strip().splitlines()[-1]
         pids = [int((folder / f"node-{i}" / "node.pid").read_text()) for i in range(1, nodes + 1)]
         yield url, pids
