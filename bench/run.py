@@ -67,6 +67,12 @@ def parse_args(argv=None):
     ap.add_argument("--jobs", type=int, default=None, help="worker processes for zhsearch's reindex (default: its own)")
     ap.add_argument("--seed", type=int, default=0, help="seed for corpus, queries and edits (default 0)")
     ap.add_argument("--queries", type=int, default=100, help="timed queries per system after warm-up (default 100)")
+    ap.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="untimed passes over the query set before timing (default 1; a freshly started JVM needs more)",
+    )
     ap.add_argument("--keep", action="store_true", help="keep generated corpora and indexes under bench/out/")
     ap.add_argument(
         "--systems",
@@ -111,6 +117,7 @@ def make_plan(n, seed, master, paragraphs, args):
         "jobs": args.jobs,
         "corpus_bytes": corpus.corpus_bytes(master),
         "query_count": args.queries,
+        "warmup": args.warmup,
         "queries": query_set(seed, paragraphs),
         "edits": [(rel, corpus.extra_paragraph(rng, paragraphs)) for rel in picked[:count]],
         "edits_cold": [(rel, corpus.extra_paragraph(rng, paragraphs)) for rel in picked[count:]],
