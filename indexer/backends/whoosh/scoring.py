@@ -44,6 +44,7 @@ class TierScorer:
         self.size = self.reader.doc_count_all()
         self.lengths = lengths
         self.postings = postings
+        self._sums = {}  # terms -> every post's summed BM25F score (the tiers of one query share it)
 
     def term_scores(self, field, text):
         """(docnums, BM25F scores) of one term."""
@@ -64,10 +65,7 @@ class TierScorer:
         """
         if not tier or limit <= 0:
             return []
-        scores = np.zeros(self.size, dtype=np.float64)
-        for field, text in terms:
-            docs, values = self.term_scores(field, text)
-            scores[docs] += values
+        scores = self._summed(tuple(terms))
         members = np.frombuffer(tier.to_array(), dtype=np.uint32)
         mine = scores[members]
         scored = members[mine > 0]
@@ -85,6 +83,16 @@ class TierScorer:
             unscored = members[mine <= 0]
             ranked += [(int(d), 0.0) for d in unscored[: limit - len(ranked)]]
         return ranked
+
+    def _summed(self, terms):
+        """Every post's BM25F score summed over `terms`, computed once per scorer."""
+        scores = self._sums.get(terms)
+        if scores is None:
+            scores = self._sums[terms] = np.zeros(self.size, dtype=np.float64)
+            for field, text in terms:
+                docs, values = self.term_scores(field, text)
+                scores[docs] += values
+        return scores
 
     def _proximity(self, phrases, docs):
         """{docnum: proximity bonus} for `docs`, from Whoosh's sloppy phrase queries."""
