@@ -176,13 +176,26 @@ def commit_with_segments(writer, segments, mergetype):
 # ── reading postings ────────────────────────────────────────────────────────
 
 
+def _term_matcher(leaf, field, text):
+    """The raw matcher of a term's postings in one segment, or None if the segment lacks the term."""
+    if not hasattr(leaf, "_terms"):  # an index of no segments reads through an EmptyReader
+        return None
+    try:
+        return leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
+    except TermNotFound:
+        return None
+
+
+def _column_bytes(column, size):
+    """The stored bytes of a fixed-width column reader's first `size` documents (fewer if it holds fewer)."""
+    count = min(column._count, size)
+    return column._dbfile.get(column._basepos, count * column._fixedlen)
+
+
 def posting_blocks(leaf, field, text):
     """Yield the document ids of a term in one segment, a block (list) at a time; nothing if absent."""
-    if not hasattr(leaf, "_terms"):  # an index of no segments reads through an EmptyReader
-        return
-    try:
-        matcher = leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
-    except TermNotFound:
+    matcher = _term_matcher(leaf, field, text)
+    if matcher is None:
         return
     if isinstance(matcher, W3LeafMatcher):
         # Whoosh's own block decoding, without its per-posting method calls.
@@ -210,37 +223,32 @@ def numeric_column(leaf, field):
     if not size or not leaf.has_column(field):
         return values
     column = leaf.column_reader(field, translate=False)
-    count = min(column._count, size)
-    raw = np.frombuffer(column._dbfile.get(column._basepos, count * column._fixedlen), dtype=">" + column._typecode)
+    raw = np.frombuffer(_column_bytes(column, size), dtype=">" + column._typecode)
     if raw.dtype.kind == "u":
         raw = np.where(raw > np.iinfo(np.int64).max, 0, raw)
-    values[:count] = raw
+    values[: len(raw)] = raw
     return values
 
 
 def posting_arrays(leaf, field, text):
     """(document ids, weights) of a term in one segment as NumPy arrays (uint32, float32); empty if absent."""
     ids, weights = [], []
-    if hasattr(leaf, "_terms"):
-        try:
-            matcher = leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
-        except TermNotFound:
-            matcher = None
-        if isinstance(matcher, W3LeafMatcher):
-            while matcher.is_active():
-                matcher._read_ids()
-                matcher._read_weights()
-                ids.append(np.asarray(matcher._ids, dtype=np.uint32))
-                weights.append(np.asarray(matcher._weights, dtype=np.float32))
-                matcher._next_block()
-        elif matcher is not None:
-            block_ids, block_weights = [], []
-            while matcher.is_active():  # short lists inlined in the term index
-                block_ids.append(matcher.id())
-                block_weights.append(matcher.weight())
-                matcher.next()
-            ids.append(np.asarray(block_ids, dtype=np.uint32))
-            weights.append(np.asarray(block_weights, dtype=np.float32))
+    matcher = _term_matcher(leaf, field, text)
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.append(np.asarray(matcher._ids, dtype=np.uint32))
+            weights.append(np.asarray(matcher._weights, dtype=np.float32))
+            matcher._next_block()
+    elif matcher is not None:
+        block_ids, block_weights = [], []
+        while matcher.is_active():  # short lists inlined in the term index
+            block_ids.append(matcher.id())
+            block_weights.append(matcher.weight())
+            matcher.next()
+        ids.append(np.asarray(block_ids, dtype=np.uint32))
+        weights.append(np.asarray(block_weights, dtype=np.float32))
     if not ids:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.float32)
     return np.concatenate(ids), np.concatenate(weights)
@@ -256,8 +264,8 @@ def field_lengths(leaf, field):
     if size and hasattr(leaf, "_perdoc"):
         column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
         if column is not None:
-            count = min(column._count, size)
-            codes[:count] = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
+            raw = np.frombuffer(_column_bytes(column, size), dtype=np.uint8)
+            codes[: len(raw)] = raw
     return _BYTE_LENGTHS[codes]
 
 
