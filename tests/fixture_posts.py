@@ -12,3 +12,10 @@ def write_post(folder, name, *, title="测试文章", body="<p>正文。</p>", e
         encoding="utf-8",
     )
     return path
+
+
+def write_posts(folder, posts):
+    """Write {relative name: (title, body text)} as posts of one paragraph each; return the folder."""
+    for name, (title, body) in posts.items():
+        write_post(folder, name, title=title, body=f"<p>{body}</p>")
+    return folder

@@ -1,7 +1,7 @@
 """Pinyin: a Latin query read as the index's Chinese words, and left alone when it is meant."""
 
 import pytest
-from fixture_posts import write_post
+from fixture_posts import write_posts
 
 import indexer
 from indexer.pinyin import PinyinTable
@@ -18,8 +18,7 @@ POSTS = {
 @pytest.fixture(scope="module")
 def ix(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pinyin_posts")
-    for name, (title, body) in POSTS.items():
-        write_post(folder, name, title=title, body=f"<p>{body}</p>")
+    write_posts(folder, POSTS)
     index_dir = tmp_path_factory.mktemp("pinyin_index")
     indexer.reindex(folder, index_dir, jobs=1)
     with indexer.open_index(index_dir) as opened:

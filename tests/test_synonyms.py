@@ -5,7 +5,7 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
-from fixture_posts import write_post
+from fixture_posts import write_posts
 
 import indexer
 from indexer.aliases import AliasBlob, learn
@@ -35,8 +35,7 @@ PBOC_ALIAS_ONLY = {"财经/样例/快讯/pboc-3.md", "财经/样例/快讯/pboc-
 @pytest.fixture(scope="module")
 def alias_posts(tmp_path_factory):
     folder = tmp_path_factory.mktemp("alias_posts")
-    for name, (title, body) in POSTS.items():
-        write_post(folder, name, title=title, body=f"<p>{body}</p>")
+    write_posts(folder, POSTS)
     return folder
 
 

@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from conftest_web import query_of
-from fixture_posts import write_post
+from fixture_posts import write_posts
 
 import indexer
 import webui
@@ -55,8 +55,7 @@ FACEBOOK = {f"科技/样例/快讯/fb-{i}.md" for i in (1, 2, 3)}
 @pytest.fixture(scope="module")
 def typo_posts(tmp_path_factory):
     folder = tmp_path_factory.mktemp("typo_posts")
-    for name, (title, body) in POSTS.items():
-        write_post(folder, name, title=title, body=f"<p>{body}</p>")
+    write_posts(folder, POSTS)
     return folder
 
 
