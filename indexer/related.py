@@ -5,6 +5,7 @@
     Article ─▶ key_terms()  jieba words of title and text, informative ones only,
     │                       weighted by TF-IDF (title words count TITLE_WEIGHT times)
     ├─▶ SearchEngine.related(post_id, terms, n)   a backend ranks posts by the weighted terms
+    ├─▶ by_topic()          re-ranks those candidates by shared words and shared topics
     └─▶ pick()              drops duplicates of the post, boosts its own feed and categories
 
 The choice of terms is the core's, so every backend finds the same kind of
@@ -14,8 +15,15 @@ Why not a backend's own "more like this" (Whoosh's Bo1, Lucene's MLT): on news
 text it picks the words every article shares (发展, 工作, 表示, 记者), so generic
 reports outrank the post on the same subject (measured on the labelled set in
 tests/data/related with ``python -m bench.related``).
+
+Why topics as well as words: two posts on one subject may share few words (a
+notice on after-school services and a list of 高考 essay prompts share 教育 once),
+while a post sharing one word with a big weight (免费, 职场) is about something
+else. The candidates' topic mixtures (topics.py) tell those apart; the words
+still choose the candidates, so a post must share informative words to be listed.
 """
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -23,6 +31,7 @@ from pathlib import Path
 
 import jieba
 
+from . import topics
 from .analysis import is_token_char, normalize, word_tokens
 
 # Key terms a post is matched by.
@@ -45,8 +54,18 @@ SHARED_CATEGORY_BOOST = 0.05
 NEAR_DUPLICATE = 0.7
 
 # Candidates asked of the backend per related post wanted, so duplicates can be dropped
-# and boosts can reorder.
-CANDIDATES_PER_POST = 3
+# and topics and boosts can reorder.
+CANDIDATES_PER_POST = 6
+
+# A candidate's score is (1 - TOPIC_SHARE) x its word score (as a share of the best
+# candidate's) + TOPIC_SHARE x the similarity of its topics to the post's (by_topic).
+# Chosen on the labelled set (tests/data/related): 0.5 to 0.7 rank alike.
+TOPIC_SHARE = 0.6
+
+# A post's topics are read from its title and the first TOPIC_TEXT characters of its text
+# (the lead says what it is about): from its TOPIC_TERMS best words there (about()).
+TOPIC_TERMS = 40
+TOPIC_TEXT = 1000
 
 # Words of news text that say nothing about the subject, common in any archive, however
 # small: function words, reporting verbs and the vocabulary of official reports. The
@@ -115,12 +134,53 @@ def key_terms(counts, doc_freq, doc_count, limit=KEY_TERMS):
         if df is not None and (df <= 1 or df > too_common):
             continue  # in this post only (finds nothing), or in too many to tell posts apart
         idf = math.log((doc_count + 1) / ((df or 1) + 0.5)) + 1
-        general = min(_general_idf().get(word, GENERAL_IDF_CAP), GENERAL_IDF_CAP) / GENERAL_IDF_CAP
-        weight = (1 + math.log(count)) * general**2
+        weight = _weight(word, count)
         scored.append((weight * idf, word, weight))
     scored.sort(key=lambda item: (-item[0], item[1]))
     # Chosen by TF-IDF; weighted without the IDF, which the backend's BM25 applies itself.
     return [KeyTerm(word, round(weight, 4)) for _, word, weight in scored[:limit]]
+
+
+def _weight(word, count):
+    """A word's weight in one post: its count, damped, and less for words common in any text."""
+    general = min(_general_idf().get(word, GENERAL_IDF_CAP), GENERAL_IDF_CAP) / GENERAL_IDF_CAP
+    return (1 + math.log(count)) * general**2
+
+
+def by_topic(article, hits, seg):
+    """EngineHits re-scored by shared words and shared topics, best first.
+
+    :param article: the post the hits are related to.
+    :param hits: the backend's EngineHits for the post's key terms (their scores are the words' share).
+    :param seg: the index's segmenter.
+    :return: new EngineHits; as given when there is no topic model.
+    """
+    if not hits or topics.model() is None:
+        return list(hits)
+    own = about(article, seg)
+    best = max(hit.score for hit in hits) or 1.0
+    rescored = []
+    for hit in hits:
+        score = (1 - TOPIC_SHARE) * hit.score / best + TOPIC_SHARE * topics.similarity(own, about(hit.post, seg))
+        rescored.append(dataclasses.replace(hit, score=round(score, 4)))
+    rescored.sort(key=lambda hit: -hit.score)
+    return rescored
+
+
+def about(post, seg):
+    """The topic mixture of a post (topics.py); None without a topic model.
+
+    Read from the title and the first TOPIC_TEXT characters (the lead says what a post is
+    about): its TOPIC_TERMS best words by count and general IDF (not the archive's document
+    frequencies, so a post's topics do not change as the archive grows).
+    """
+    model = topics.model()
+    if model is None:
+        return None
+    lead = dataclasses.replace(post, text=(post.text or "")[:TOPIC_TEXT])
+    counts = candidate_words(lead, seg)
+    scored = sorted((_weight(word, count), word) for word, count in counts.items() if word in model)
+    return model.mixture({word: weight for weight, word in scored[-TOPIC_TERMS:]})
 
 
 def pick(article, hits, limit):

@@ -363,13 +363,15 @@ class SearchIndex:
         """Return up to `limit` Hits for the posts most like the post `post_id`, best first.
 
         Posts are ranked by the post's key terms (related.key_terms: informative
-        jieba words by TF-IDF, title words weighted up); copies of the post are
-        left out and posts of its own feed come a little first (related.pick).
+        jieba words by TF-IDF, title words weighted up), then by words and topics
+        shared (related.by_topic); copies of the post are left out and posts of its
+        own feed come a little first (related.pick).
         """
         article = self.get(post_id)
         counts = related.candidate_words(article, self.engine.segmenter)
         terms = related.key_terms(counts, self.engine.doc_frequencies(list(counts)), self.engine.doc_count)
         found = self.engine.related(article.id, terms, limit * related.CANDIDATES_PER_POST)
+        found = related.by_topic(article, found, self.engine.segmenter)
         return [_hit(hit, []) for hit in related.pick(article, found, limit)]
 
     def highlight(self, text, q):
