@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from . import config, related, stories, typos
+from . import config, related, stories, topics, typos
 from .aliases import LearntAliases
 from .analysis import is_token_char, normalize, query_words
 from .backends import open_engine
@@ -107,7 +107,8 @@ class SearchIndex:
         """Build now what the first searches of the index's current state would build.
 
         The per-post tables, the vocabulary and its pinyin and Latin tables (the
-        vocabulary of a large archive takes seconds to read). With `background`, a
+        vocabulary of a large archive takes seconds to read), and the topic model of
+        related posts (read once per process). With `background`, a
         daemon thread does it now and again whenever a reindex changes the index,
         checking every WARM_INTERVAL seconds: what a server does, so that no
         reader's request pays for it.
@@ -116,6 +117,7 @@ class SearchIndex:
             self.engine.warm()
             self._pinyin.of(self.engine)
             self._latin.of(self.engine)
+            topics.model()
             return
         if self._warmer is None:
             self._warmer = threading.Thread(

@@ -16,10 +16,12 @@ importing it: its import loads much else); without them there is no model and re
 posts rank by shared words alone.
 """
 
+import array
 import functools
 import importlib.util
 import json
 import logging
+import re
 import zipfile
 from pathlib import Path
 
@@ -32,22 +34,27 @@ PACKAGE = "jionlp"
 TOPICS_OF_WORD = ("dictionary/topic_word_weight.zip", "topic_word_weight.json")
 
 
+# One word's row in the model's JSON ({"word": {"topic": weight, ...}, ...}), and one pair of a row.
+ROW = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*\{([^{}]*)\}')
+PAIR = re.compile(r'"(\d+)"\s*:\s*([-+0-9.eE]+)')
+
+
 class TopicModel:
     """p(topic | word) for a vocabulary, kept compact: one row of (topic, weight) pairs per word."""
 
-    def __init__(self, topics_of_word):
-        """:param topics_of_word: {word: {topic number (str or int): p(topic | word)}}."""
+    def __init__(self, rows):
+        """:param rows: (word, {topic number (str or int): p(topic | word)}) pairs."""
         self.index = {}
-        starts, topics, weights = [0], [], []
-        for word, row in topics_of_word.items():
+        starts, topics, weights = [0], array.array("h"), array.array("f")
+        for word, row in rows:
             self.index[word] = len(starts) - 1
             for topic, weight in row.items():
                 topics.append(int(topic))
                 weights.append(float(weight))
             starts.append(len(topics))
         self.starts = np.asarray(starts, dtype=np.int64)
-        self.topics = np.asarray(topics, dtype=np.int16)
-        self.weights = np.asarray(weights, dtype=np.float32)
+        self.topics = np.frombuffer(topics, dtype=np.int16)
+        self.weights = np.frombuffer(weights, dtype=np.float32)
         self.size = int(self.topics.max()) + 1 if len(self.topics) else 0
 
     def __contains__(self, word):
@@ -81,8 +88,23 @@ def model():
     archive = Path(next(iter(spec.submodule_search_locations))) / path
     try:
         with zipfile.ZipFile(archive) as zipped:
-            table = json.loads(zipped.read(member))
+            text = zipped.read(member).decode("utf-8")
+        model = TopicModel(_rows(text))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         log.warning("No topic model: cannot read %s (%s); related posts use shared words only.", archive, error)
         return None
-    return TopicModel(table)
+    if not model.index:
+        log.warning("No topic model: no word in %s; related posts use shared words only.", archive)
+        return None
+    return model
+
+
+def _rows(text):
+    """(word, {topic: weight}) for each row of the model's JSON, one row at a time.
+
+    The whole table as Python dicts would take about 200 MB for a moment (and the process
+    keeps most of it); read row by row it takes the text and the arrays.
+    """
+    for match in ROW.finditer(text):
+        word = json.loads(f'"{match.group(1)}"')
+        yield word, {topic: float(weight) for topic, weight in PAIR.findall(match.group(2))}

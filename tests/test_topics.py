@@ -1,5 +1,7 @@
 """The topic model behind related posts (indexer/topics.py): what a text is about."""
 
+import json
+
 from fixture_posts import write_posts
 
 import indexer
@@ -66,3 +68,16 @@ def test_without_a_topic_model_related_posts_rank_by_shared_words(demo_search, m
     assert without and post.id not in {hit.id for hit in without}
     assert related.about(demo_search.get(post.id), demo_search.engine.segmenter) is None
     assert {hit.id for hit in without} & {hit.id for hit in with_topics}
+
+
+def test_the_table_is_read_row_by_row_as_json_would_read_it():
+    text = json.dumps(
+        {"高考": {"72": 0.7156, "88": 0.2273}, 'a"b\\c': {"3": 1e-05}, "教育": {}}, ensure_ascii=False, indent=1
+    )
+    rows = dict(topics._rows(text))
+    assert rows == {
+        word: {topic: float(weight) for topic, weight in row.items()} for word, row in json.loads(text).items()
+    }
+    model = topics.TopicModel(rows.items())
+    assert "高考" in model and 'a"b\\c' in model and "考生" not in model
+    assert model.mixture({"高考": 1.0})[72] > model.mixture({"高考": 1.0})[88] > 0
