@@ -59,6 +59,22 @@ def test_numeric_column_reads_every_document_of_a_segment(tmp_path):
             assert len(set(expected)) > 2  # real dates, not only the default
 
 
+def test_text_column_reads_every_document_of_a_segment(tmp_path):
+    root = tmp_path / "posts"
+    for i in range(40):
+        write_post(root, f"频道{i % 3}/{i:03d}.md", title=f"第{i}篇", body="<p>课后服务</p>" * (i % 4 + 1))
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    (root / "频道1" / "004.md").unlink()  # a deleted document stays in its segment's column
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+    with ix.engine._searcher() as (searcher, _, _):
+        for leaf, _base in searcher.reader().leaf_readers():
+            for field in ("path", "sig"):
+                values = adapter.text_column(leaf, field)
+                column = leaf.column_reader(field)
+                assert values == [column[d] for d in range(leaf.doc_count_all())] and len(set(values)) > 2
+
+
 def test_discarded_segment_leaves_the_shared_temp_folder(tmp_path):
     ix = whoosh_index.create_in(str(tmp_path), build_schema())
     keeper = SegmentWriter(ix, _lk=False)

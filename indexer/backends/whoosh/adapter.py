@@ -12,7 +12,8 @@ than the backend quietly.
 - Postings with their weights, and the field-length columns BM25 reads,
   decoded into arrays (``W3LeafMatcher``'s blocks, ``W3PerDocReader``'s
   length columns) so that a tier is scored at once (scoring.py).
-- Numeric columns read as one array (``NumericColumn.Reader``'s file and offsets).
+- Numeric columns read as one array (``NumericColumn.Reader``'s file and offsets), and
+  text columns in one read (``VarBytesColumn.Reader``'s offsets and lengths).
 - Posting lists read a block at a time (``leaf._terms``, ``W3LeafMatcher``'s
   block decoding) instead of a posting at a time.
 - Postings built directly in Whoosh's byte formats for pre-analysed tokens.
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.columns import VarBytesColumn
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.reading import SegmentReader, TermNotFound
@@ -228,6 +230,23 @@ def numeric_column(leaf, field):
         raw = np.where(raw > np.iinfo(np.int64).max, 0, raw)
     values[: len(raw)] = raw
     return values
+
+
+def text_column(leaf, field):
+    """A segment's variable-length text column as a list of str, one per document ("" for none).
+
+    The column's bytes are read in one piece; Whoosh's reader reads each document's
+    bytes from the file on its own (two reads per post: seconds for 200,000 posts).
+    """
+    size = leaf.doc_count_all()
+    if not size or not leaf.has_column(field):
+        return [""] * size
+    column = leaf.column_reader(field, translate=False)
+    if not isinstance(column, VarBytesColumn.Reader):
+        return [column[docnum].decode("utf-8") for docnum in range(size)]
+    offsets, lengths = column._offsets, column._lengths
+    data = column._dbfile.get(column._basepos, max((o + n for o, n in zip(offsets, lengths)), default=0))
+    return [data[o : o + n].decode("utf-8") for o, n in zip(offsets, lengths)]
 
 
 def posting_arrays(leaf, field, text):

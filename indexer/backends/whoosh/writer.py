@@ -131,9 +131,11 @@ class WhooshWriter(IndexWriter):
             with ix.reader() as reader:
                 if not reader.doc_count_all():
                     return {}
-                paths = reader.column_reader("path")
-                sigs = reader.column_reader("sig")
-                return {paths[docnum]: sigs[docnum] for docnum in reader.all_doc_ids()}
+                found = {}
+                for leaf, _ in reader.leaf_readers():
+                    paths, sigs = adapter.text_column(leaf, "path"), adapter.text_column(leaf, "sig")
+                    found.update((paths[docnum], sigs[docnum]) for docnum in leaf.all_doc_ids())
+                return found
         except SearchEngineError:
             raise
         except Exception as exc:
