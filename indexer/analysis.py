@@ -83,14 +83,14 @@ class Segmenter:
             if self._rjieba is not None:
                 for word, freq, tag in _user_dict_entries(data):
                     self._rjieba.add_word(word, freq, tag)
-            self.digest = hashlib.sha256(data).hexdigest()[:16]
+            self.digest = _digest(data)
         self._jieba.initialize()
         self.freq = self._jieba.FREQ
 
     @property
     def fingerprint(self):
         """Identify the analysis: an index built under another fingerprint needs a full rebuild."""
-        return f"v{ANALYSIS_VERSION}/jieba-{jieba.__version__}/{OPENCC_CONFIG}/userdict-{self.digest or 'none'}"
+        return _fingerprint(self.digest)
 
     def cut(self, norm):
         """Cut normalised text into jieba's words (default mode, HMM on)."""
@@ -98,6 +98,22 @@ class Segmenter:
             return _as_jieba_cuts(self._rjieba.cut(norm, True), self.freq)
         with self._lock:
             return list(self._jieba.cut(norm, HMM=True))
+
+
+def fingerprint(user_dict=None):
+    """The fingerprint of the Segmenter for `user_dict`, without loading jieba's dictionary."""
+    if not user_dict:
+        return _fingerprint("")
+    with open(user_dict, "rb") as f:
+        return _fingerprint(_digest(f.read()))
+
+
+def _fingerprint(digest):
+    return f"v{ANALYSIS_VERSION}/jieba-{jieba.__version__}/{OPENCC_CONFIG}/userdict-{digest or 'none'}"
+
+
+def _digest(data):
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _user_dict_entries(data):

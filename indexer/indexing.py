@@ -192,7 +192,7 @@ def _refuse_to_empty(writer, root, live=None, failed=()):
 
 
 def _check_incremental(location, root, meta, user_dict):
-    fingerprint = analysis.segmenter(user_dict).fingerprint
+    fingerprint = analysis.fingerprint(user_dict)
     if meta.get("fingerprint") != fingerprint:
         raise ConfigError(
             f"The index in '{location}' was built with different text analysis "
@@ -254,7 +254,7 @@ def _write_share(part, sources, user_dict, templates, tick, cached=None):
     :param cached: the file the keys pass wrote for this share (posts already read), or None.
     """
     outcome = _Outcome()
-    seg = analysis.segmenter(user_dict)
+    seg = analysis.segmenter(user_dict) if sources else None  # nothing to cut: no dictionary to load
     try:
         for source, read in zip(sources, _ReadPosts(cached, sources)):
             post, analysed = _analyse(source, seg, templates, read)

@@ -1,5 +1,6 @@
 import pytest
 
+from indexer import analysis
 from indexer.analysis import char_run, normalize, word_tokens
 from indexer.backends.whoosh.analyzers import ChineseAnalyzer, ChineseCharAnalyzer
 
@@ -93,3 +94,10 @@ def test_rjieba_cuts_exactly_like_jieba(tmp_path, demo_dir, with_user_dict):
         assert fast.cut(text) == reference.cut(text)
     if with_user_dict:
         assert "提保交楼" in fast.cut("首提保交楼至今")
+
+
+def test_fingerprint_is_the_segmenters_without_loading_it(tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("保交楼 10 n\n", encoding="utf-8")
+    assert analysis.fingerprint() == analysis.segmenter().fingerprint
+    assert analysis.fingerprint(words) == analysis.segmenter(words).fingerprint != analysis.fingerprint()
