@@ -24,12 +24,12 @@ about ±0.04 there. A stub and its later, longer version share few shingles
 """
 
 import base64
+import functools
 import hashlib
 import json
 import zlib
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from . import stories
 from .analysis import is_token_char, normalize
@@ -60,7 +60,19 @@ SIGNATURE_VERSION = f"datasketch-affine32-crc32-{NUM_PERM}-{SHINGLE_CHARS}"
 # Name of the blob holding the signatures (the read side never loads it).
 BLOB = "minhash"
 
-_permutations = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, scheme="affine32").permutations
+
+@functools.cache
+def _datasketch():
+    """datasketch, imported on first use: its import loads SciPy (about a second), which a
+    search, or a reindex with nothing to do, never needs."""
+    import datasketch
+
+    return datasketch
+
+
+@functools.cache
+def _permutations():
+    return _datasketch().MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, scheme="affine32").permutations
 
 
 def signature(text):
@@ -75,11 +87,11 @@ def signature(text):
 
 
 def _sketch(values=None):
-    return MinHash(
+    return _datasketch().MinHash(
         num_perm=NUM_PERM,
         hashfunc=zlib.crc32,
         scheme="affine32",
-        permutations=_permutations,
+        permutations=_permutations(),
         hashvalues=None if values is None else np.frombuffer(values, dtype="<u4"),
     )
 
@@ -151,7 +163,7 @@ class Stories:
         :param held: {path: the story id its document holds now}, for the touched posts.
         """
         sketches = {path: _sketch(sig) for path, sig in self.signatures.items()}
-        lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        lsh = _datasketch().MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
         with lsh.insertion_session() as session:
             for path, sketch in sketches.items():
                 session.insert(path, sketch, check_duplication=False)
