@@ -14,8 +14,11 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from fixture_posts import write_post
 
+import indexer
 from indexer.analysis import char_run, normalize
+from indexer.backends.whoosh.tables import Tables, read_segment_tables
 from indexer.models import feed_of
 
 NEEDLES = 60
@@ -93,3 +96,36 @@ def test_exact_counts_on_demo_posts(demo_search):
 @pytest.mark.corpus
 def test_exact_counts_on_shared_corpus(corpus_search):
     assert_exact(corpus_search, seed=11)
+
+
+def test_tables_kept_per_segment_equal_those_read_from_postings(tmp_path):
+    """The writer keeps each segment's category, feed and month bitmaps; a state built from them is the same."""
+    root = tmp_path / "posts"
+    for i in range(30):
+        date = f"2022-{i % 12 + 1:02d}-0{i % 9 + 1} 08:00:00" if i % 7 else None
+        write_post(root / f"频道{i % 3}", f"{i:02d}.md", title=f"第{i}篇", body="<p>课后服务</p>", date=date)
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    (root / "频道1" / "04.md").unlink()  # a deletion, and a second segment
+    write_post(root / "频道2", "05.md", title="改过的第5篇", body="<p>双减</p>", date="2023-01-02 08:00:00")
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+    gen_dir = ix.engine._live()[1]
+    kept = sorted(gen_dir.glob("tables-*.bin"))
+    with ix.engine._searcher() as (searcher, _, _):
+        reader = searcher.reader()
+        assert len(kept) == len(reader.leaf_readers()) == 2
+        from_files, from_postings = Tables(reader, gen_dir), Tables(reader)
+        for leaf, _ in reader.leaf_readers():
+            assert read_segment_tables(gen_dir, leaf) is not None
+    assert from_files.categories == from_postings.categories and from_files.categories
+    assert from_files.feeds == from_postings.feeds and len(from_files.feeds) == 3
+    assert from_files.live == from_postings.live and len(from_files.live) == 29
+    assert from_files.order.tolist() == from_postings.order.tolist()
+    assert from_files.ascending.tolist() == from_postings.ascending.tolist()
+    assert from_files.months(ix.tz) == from_postings.months(ix.tz) and len(from_files.months(ix.tz)) == 13
+    # A file that is not the segment's (another document count) is ignored: the postings are read.
+    kept[0].write_bytes(kept[0].read_bytes().replace(b'"docs": ', b'"docs": 1', 1))
+    with ix.engine._searcher() as (searcher, _, _):
+        reader = searcher.reader()
+        assert [read_segment_tables(gen_dir, leaf) is None for leaf, _ in reader.leaf_readers()].count(True) == 1
+        assert Tables(reader, gen_dir).categories == from_postings.categories

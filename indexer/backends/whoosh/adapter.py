@@ -115,6 +115,11 @@ def damaged_file(folder):
     return None
 
 
+def segment_id(leaf):
+    """The id of the segment a leaf reader reads (the stem of its files): stable while the segment lives."""
+    return leaf.segment().segment_id()
+
+
 def unreferenced_files(folder):
     """Files in an index folder that its table of contents does not use: leftovers of failed writes.
 

@@ -294,7 +294,8 @@ class WhooshEngine(SearchEngine):
     def _tables(self, searcher, generation):
         """Per-post tables (tables.Tables) of what `searcher` sees, built once per index state."""
         reader = searcher.reader()
-        return self._per_state(reader, generation, "tables", lambda: Tables(reader))
+        gen_dir = self._live()[1]
+        return self._per_state(reader, generation, "tables", lambda: Tables(reader, gen_dir))
 
     # ── single posts ──
 

@@ -22,7 +22,7 @@ from ... import store
 from ...engine import IndexWriter, PartWriter
 from ...errors import IndexCorruptError, IndexNotFoundError, IndexVersionError, SearchEngineError
 from ...models import feed_of
-from . import adapter
+from . import adapter, tables
 from .schema import BIGRAM_FIELDS, CHARS_COLUMN_FIELDS, build_schema, outdated_message
 
 # Posts per segment written by a part. Every segment costs each query a term
@@ -203,6 +203,8 @@ class WhooshWriter(IndexWriter):
             raise
         if optimize:
             ix.optimize()  # one segment, no deleted posts
+        with ix.reader() as reader:
+            tables.keep_segment_tables(self._gen_dir, reader)  # before readers see a new generation
         ix.close()
         for name, text in self._blobs.items():
             store.write_atomic(store.blob_path(self._gen_dir, name), text)
