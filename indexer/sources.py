@@ -42,7 +42,7 @@ def find_posts(source_dir):
     """Return a SourceFile for every `.md`/`.markdown` file under `source_dir`, sorted by path.
 
     Other files are ignored quietly; unreadable folders and broken symlinks are skipped.
-    One stat per post and per folder: an archive of 200,000 posts is walked in about a second.
+    One stat per post and per folder (os.walk and pathlib took twice the calls).
     """
     root = check_source_dir(source_dir)
     seen_dirs = set()
@@ -52,14 +52,17 @@ def find_posts(source_dir):
         folder, rel = folders.pop()
         try:
             st = os.stat(folder)
-            with os.scandir(folder) as scan:
-                entries = list(scan)
         except OSError:
             continue
         key = (st.st_dev, st.st_ino)
         if key in seen_dirs:
             continue  # a symlink loop or a second link to a folder already walked
         seen_dirs.add(key)
+        try:
+            with os.scandir(folder) as scan:
+                entries = list(scan)
+        except OSError:
+            continue  # unreadable folder
         for entry in entries:
             name = entry.name
             try:

@@ -242,7 +242,7 @@ def keep_segment_tables(folder, reader):
         kept.add(name)
         if read_segment_tables(folder, leaf) is None:
             write_segment_tables(folder, leaf)
-    prefix, suffix = SEGMENT_FILE.split("{}")
+    prefix = SEGMENT_FILE.split("{}")[0]
     for path in Path(folder).iterdir():
         if path.name.startswith(prefix) and path.name not in kept:
             path.unlink(missing_ok=True)
