@@ -18,6 +18,7 @@ from fixture_posts import write_post
 
 import indexer
 from indexer.analysis import char_run, normalize
+from indexer.backends.whoosh import tables
 from indexer.backends.whoosh.tables import Tables, read_segment_tables
 from indexer.models import feed_of
 
@@ -129,3 +130,17 @@ def test_tables_kept_per_segment_equal_those_read_from_postings(tmp_path):
         reader = searcher.reader()
         assert [read_segment_tables(gen_dir, leaf) is None for leaf, _ in reader.leaf_readers()].count(True) == 1
         assert Tables(reader, gen_dir).categories == from_postings.categories
+
+
+def test_tables_that_cannot_be_kept_leave_the_index_whole(tmp_path, monkeypatch):
+    def full_disk(folder, leaf):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tables, "write_segment_tables", full_disk)
+    root = tmp_path / "posts"
+    for i in range(5):
+        write_post(root / "频道", f"{i}.md", title=f"第{i}篇", body="<p>课后服务</p>")
+    report = indexer.reindex(root, tmp_path / "ix", jobs=1)
+    assert report.added == 5 and not list((tmp_path / "ix").glob("gen-*/tables-*"))
+    page = indexer.open_index(tmp_path / "ix").search("课后服务")
+    assert page.total == 5 and dict(page.facets) == {"测试": 5, "样例源": 5}

@@ -116,8 +116,9 @@ def damaged_file(folder):
 
 
 def segment_id(leaf):
-    """The id of the segment a leaf reader reads (the stem of its files): stable while the segment lives."""
-    return leaf.segment().segment_id()
+    """The id of the segment a leaf reader reads (the stem of its files), or None (an empty index's reader)."""
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    return segment.segment_id() if segment is not None else None
 
 
 def unreferenced_files(folder):

@@ -17,6 +17,7 @@ index from before, or a reader racing the writer) is read from its postings.
 """
 
 import json
+import logging
 import os
 import struct
 import threading
@@ -31,6 +32,8 @@ from whoosh.util.times import datetime_to_long
 from ...models import in_feed
 from . import adapter
 from .matching import term_docs
+
+log = logging.getLogger(__name__)
 
 # The date value of an undated post: sorts after every real date when negated.
 NO_DATE = np.iinfo(np.int64).min
@@ -211,16 +214,22 @@ def write_segment_tables(folder, leaf):
     head = json.dumps({"format": SEGMENT_FORMAT, "docs": leaf.doc_count_all(), "fields": header}).encode("utf-8")
     path = Path(folder) / SEGMENT_FILE.format(adapter.segment_id(leaf))
     temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as out:
-        out.write(struct.pack("<Q", len(head)) + head)
-        out.writelines(chunks)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as out:
+            out.write(struct.pack("<Q", len(head)) + head)
+            out.writelines(chunks)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def read_segment_tables(folder, leaf):
     """A segment's kept tables, or None when there is no file or it is not this segment's."""
+    segment = adapter.segment_id(leaf)
+    if segment is None:
+        return None
     try:
-        data = (Path(folder) / SEGMENT_FILE.format(adapter.segment_id(leaf))).read_bytes()
+        data = (Path(folder) / SEGMENT_FILE.format(segment)).read_bytes()
         (size,) = struct.unpack_from("<Q", data)
         head = json.loads(data[8 : 8 + size])
     except (OSError, ValueError, struct.error):
@@ -235,13 +244,22 @@ def read_segment_tables(folder, leaf):
 
 
 def keep_segment_tables(folder, reader):
-    """Write the tables of the segments that have none; delete those of segments gone (the writer's)."""
+    """Write the tables of the segments that have none; delete those of segments gone (the writer's).
+
+    The files only save readers time: one that cannot be written (a full disk) is
+    logged and left out, and readers read that segment's postings instead.
+    """
     kept = set()
     for leaf, _ in reader.leaf_readers():
-        name = SEGMENT_FILE.format(adapter.segment_id(leaf))
-        kept.add(name)
+        segment = adapter.segment_id(leaf)
+        if segment is None:
+            continue
+        kept.add(SEGMENT_FILE.format(segment))
         if read_segment_tables(folder, leaf) is None:
-            write_segment_tables(folder, leaf)
+            try:
+                write_segment_tables(folder, leaf)
+            except OSError as error:
+                log.warning("Could not keep the tables of segment %s (%s); readers read its postings.", segment, error)
     prefix = SEGMENT_FILE.split("{}")[0]
     for path in Path(folder).iterdir():
         if path.name.startswith(prefix) and path.name not in kept:
