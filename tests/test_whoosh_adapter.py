@@ -11,6 +11,7 @@ from whoosh.writing import SegmentWriter
 import indexer
 from indexer.analysis import char_run, normalize, word_run
 from indexer.backends.whoosh import adapter
+from indexer.backends.whoosh import writer as writer_module
 from indexer.backends.whoosh.schema import build_schema
 
 TEXT = "中华人民共和国教育部：课后服务，双减以后的课后服务。ＧＤＰ增长５．２％"
@@ -88,3 +89,31 @@ def test_discarded_segment_leaves_the_shared_temp_folder(tmp_path):
     writer = ix.writer()
     adapter.commit_with_segments(writer, [segment], lambda w, segments: segments)
     assert whoosh_index.open_dir(str(tmp_path)).doc_count() == 1
+
+
+def test_segments_spilled_in_chunks_hold_the_same_postings(tmp_path, monkeypatch):
+    root = tmp_path / "posts"
+    for i in range(60):
+        body = "".join(f"<p>第{j}段：课后服务、双减与保交楼，{i * j}万元。</p>" for j in range(i % 7 + 1))
+        write_post(root, f"feed/{i:03d}.md", title=f"第{i}篇", body=body)
+    indexer.reindex(root, tmp_path / "whole", jobs=1)
+    monkeypatch.setattr(writer_module, "WRITER_LIMIT_MB", 1)  # many runs spilled, in chunks
+    monkeypatch.setattr(adapter, "RUN_CHUNK", 7)
+    spilled = []
+    real = adapter._ChunkedPostingPool._write_run
+    monkeypatch.setattr(
+        adapter._ChunkedPostingPool, "_write_run", lambda self, f, items: spilled.append(1) or real(self, f, items)
+    )
+    indexer.reindex(root, tmp_path / "spilled", jobs=1)
+    assert len(spilled) > 1
+    postings = []
+    for name in ("whole", "spilled"):
+        with indexer.open_index(tmp_path / name).engine._searcher() as (searcher, _, _):
+            reader = searcher.reader()
+            postings.append(
+                [
+                    (field, text, list(reader.postings(field, text).items_as("weight")))
+                    for field, text in reader.all_terms()
+                ]
+            )
+    assert postings[0] == postings[1] and len(postings[0]) > 100

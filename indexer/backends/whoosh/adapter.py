@@ -17,9 +17,13 @@ than the backend quietly.
 - Posting lists read a block at a time (``leaf._terms``, ``W3LeafMatcher``'s
   block decoding) instead of a posting at a time.
 - Postings built directly in Whoosh's byte formats for pre-analysed tokens.
+- Building a segment: the posting pool's spilled runs pickled in chunks
+  (``PostingPool._write_run``/``_read_run``), and each field's lengths looked up
+  once (the per-document reader ``_finalize_segment`` asks).
 """
 
 import io
+import pickle
 import re
 from collections import Counter
 from pathlib import Path
@@ -34,6 +38,7 @@ from whoosh.system import pack_uint
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 from whoosh.util.text import utf8encode
+from whoosh.writing import PostingPool
 
 # ── opening and checking an index folder ─────────────────────────────────────
 
@@ -147,9 +152,75 @@ def unreferenced_files(folder):
 # ── writing segments ────────────────────────────────────────────────────────
 
 
+def spill_in_chunks(writer):
+    """Give a new SegmentWriter a posting pool that spills its sorted runs in chunks; return the writer.
+
+    Whoosh's pool pickles each posting on its own into a run file and reads it back
+    the same way: two pickle calls per posting, 17% of a build's time (cProfile of a
+    1,000-post build, 1.7 million postings). The same runs written as chunks of
+    RUN_CHUNK postings cost one call per chunk; the merge order is unchanged.
+    """
+    pool = writer.pool
+    writer.pool = _ChunkedPostingPool(pool.tempstore, pool.segment, limitmb=pool.limit // (1024 * 1024))
+    return writer
+
+
+# Postings per pickled chunk of a spilled run (about 1 MB by Whoosh's size estimate).
+RUN_CHUNK = 4096
+
+
+class _ChunkedPostingPool(PostingPool):
+    def _write_run(self, f, items):
+        chunk = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == RUN_CHUNK:
+                pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+                chunk = []
+        if chunk:
+            pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+        f.close()
+
+    def _read_run(self, path):
+        f = self._open_run(path)
+        try:
+            while True:
+                yield from pickle.load(f)
+        except EOFError:
+            return
+        finally:
+            f.close()
+            self._remove_run(path)
+
+
 def finalize_segment(writer):
     """Write out a SegmentWriter's segment and return it, without committing (for a parent to commit)."""
+    per_document_reader = writer.per_document_reader
+    writer.per_document_reader = lambda: _SegmentLengths(per_document_reader())
     return writer._finalize_segment()
+
+
+class _SegmentLengths:
+    """A new segment's per-document reader that looks up whether a field has lengths once per field.
+
+    While it writes postings, Whoosh asks each posting's field length; for a field
+    without lengths (the bigram fields: Existence format) its reader stats the column
+    file every time, not caching the absence: a stat per posting, 12% of a build's
+    time (cProfile of a 1,000-post build).
+    """
+
+    def __init__(self, reader):
+        self._reader = reader
+        self._has_lengths = {}
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        known = self._has_lengths.get(fieldname)
+        if known is None:
+            known = self._has_lengths[fieldname] = self._reader.has_column(_lenfield(fieldname))
+        return self._reader.doc_field_length(docnum, fieldname, default) if known else default
+
+    def __getattr__(self, name):
+        return getattr(self._reader, name)
 
 
 def discard_segment(writer):

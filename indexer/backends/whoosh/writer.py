@@ -193,7 +193,7 @@ class WhooshWriter(IndexWriter):
 
     def commit(self, tokens, replaced, deleted, meta, optimize=False):
         ix = adapter.open_index_dir(self._gen_dir)
-        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+        writer = adapter.spill_in_chunks(ix.writer(limitmb=WRITER_LIMIT_MB))
         try:
             for path in (*replaced, *deleted):
                 writer.delete_by_term("path", path)
@@ -232,7 +232,7 @@ class WhooshPart(PartWriter):
     def add(self, analysed):
         if self.writer is None:
             # _lk=False: the writing process holds the index lock, as Whoosh's own MpWriter does.
-            self.writer = SegmentWriter(self.ix, _lk=False, limitmb=WRITER_LIMIT_MB)
+            self.writer = adapter.spill_in_chunks(SegmentWriter(self.ix, _lk=False, limitmb=WRITER_LIMIT_MB))
             self.added = 0
         self.writer.add_document(**document(analysed, self.schema))
         self.added += 1
