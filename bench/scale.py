@@ -32,8 +32,14 @@ def main(argv=None):
     ap.add_argument("large", help="index of the larger archive")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--json", type=Path, help="also write both measurements to this file")
+    ap.add_argument("--chart", type=Path, help="draw each query's warm p95 at both sizes to this PNG")
     args = ap.parse_args(argv)
     a, b = measure(args.small, args.seed, args.rounds), measure(args.large, args.seed, args.rounds)
+    if args.json:
+        args.json.write_text(json.dumps({"small": a, "large": b}, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.chart:
+        chart(a, b, args.chart)
     rows = [
         ("posts", a["posts"], b["posts"]),
         ("query p50, ms (warm)", a["p50"], b["p50"]),
@@ -64,6 +70,30 @@ def main(argv=None):
         )
     print(f"\nfirst query / warm p50: small {a['first_ms'] / a['p50']:.1f}x, large {b['first_ms'] / b['p50']:.1f}x")
     return 0
+
+
+def chart(a, b, path):
+    """Bars of each query's warm p95 (and the mixed set's p50/p95) at both sizes, with the target ratio."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [*a["queries"], "all: p50", "all: p95"]
+    small = [q["p95"] for q in a["queries"].values()] + [a["p50"], a["p95"]]
+    large = [q["p95"] for q in b["queries"].values()] + [b["p50"], b["p95"]]
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    at = range(len(names))
+    ax.bar([x - 0.2 for x in at], small, 0.4, label=f"{a['posts']:,} posts")
+    ax.bar([x + 0.2 for x in at], large, 0.4, label=f"{b['posts']:,} posts")
+    ax.scatter(at, [2 * v for v in small], marker="_", s=300, color="black", label="2x the smaller (target)")
+    ax.set_xticks(list(at), [n.replace("drawn ", "") for n in names], rotation=30, ha="right", fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("warm p95, ms (log)")
+    ax.set_title("Query time against archive size (bench.scale, each index in a fresh process)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":
