@@ -25,10 +25,13 @@ still choose the candidates, so a post must share informative words to be listed
 
 import dataclasses
 import functools
+import hashlib
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import cachetools
 import jieba
 
 from . import topics
@@ -66,6 +69,9 @@ TOPIC_SHARE = 0.6
 # (the lead says what it is about): from its TOPIC_TERMS best words there (about()).
 TOPIC_TERMS = 40
 TOPIC_TEXT = 1000
+
+# Topic mixtures kept per process (about 1 KB each).
+MIXTURES_KEPT = 10_000
 
 # Words of news text that say nothing about the subject, common in any archive, however
 # small: function words, reporting verbs and the vocabulary of official reports. The
@@ -178,9 +184,23 @@ def about(post, seg):
     if model is None:
         return None
     lead = dataclasses.replace(post, text=(post.text or "")[:TOPIC_TEXT])
-    counts = candidate_words(lead, seg)
-    scored = sorted((_weight(word, count), word) for word, count in counts.items() if word in model)
-    return model.mixture({word: weight for weight, word in scored[-TOPIC_TERMS:]})
+    key = (post.id, hashlib.blake2b(f"{lead.title}\n{lead.text}".encode(), digest_size=16).digest(), id(seg))
+    with _mixtures_lock:
+        mixture = _mixtures.get(key)
+    if mixture is None:
+        counts = candidate_words(lead, seg)
+        scored = sorted((_weight(word, count), word) for word, count in counts.items() if word in model)
+        mixture = model.mixture({word: weight for weight, word in scored[-TOPIC_TERMS:]})
+        with _mixtures_lock:
+            _mixtures[key] = mixture
+    return mixture
+
+
+# The topic mixtures of the posts seen last (an article and its candidates), by post id, a hash of
+# the text they were read from and the segmenter: a post is a candidate of many others, and
+# segmenting its lead is most of the cost of related posts.
+_mixtures = cachetools.LRUCache(maxsize=MIXTURES_KEPT)
+_mixtures_lock = threading.Lock()
 
 
 def pick(article, hits, limit):

@@ -1,5 +1,6 @@
 """The topic model behind related posts (indexer/topics.py): what a text is about."""
 
+import dataclasses
 import json
 
 from fixture_posts import write_posts
@@ -81,3 +82,15 @@ def test_the_table_is_read_row_by_row_as_json_would_read_it():
     model = topics.TopicModel(rows.items())
     assert "高考" in model and 'a"b\\c' in model and "考生" not in model
     assert model.mixture({"高考": 1.0})[72] > model.mixture({"高考": 1.0})[88] > 0
+
+
+def test_a_posts_topics_are_read_once_until_its_text_changes(demo_search, monkeypatch):
+    article = demo_search.get(demo_search.search("保交楼").hits[0].id)
+    seg = demo_search.engine.segmenter
+    first = related.about(article, seg)
+    read = []
+    real = related.candidate_words
+    monkeypatch.setattr(related, "candidate_words", lambda post, seg: read.append(post.id) or real(post, seg))
+    assert (related.about(article, seg) == first).all() and not read
+    changed = related.about(dataclasses.replace(article, text="高考作文题公布，考生自拟题目。" + article.text), seg)
+    assert read == [article.id] and not (changed == first).all()
