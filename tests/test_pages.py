@@ -5,8 +5,10 @@ from itertools import pairwise
 import pytest
 from bs4 import BeautifulSoup
 from conftest_web import query_of, soup_of
+from fixture_posts import write_post
 
 import indexer
+import webui
 from webui.pages import (
     BAR_MAX_WIDTH,
     CHART_MIN_SHOWN_WIDTH,
@@ -651,3 +653,21 @@ def test_nothing_searchable_note_in_chinese(web_client):
     assert soup.select("ol.hits > li.hit")
     any_term = get_soup(web_client, f"/?q={QUERY} 不存在的词语甲乙丙")
     assert "任一关键词" in any_term.select_one(".note").get_text()
+
+
+def test_a_later_page_of_a_search_stopped_early_is_not_a_missing_page(tmp_path, monkeypatch):
+    """Under load the time budget may stop a search before it has counted page 2's posts."""
+    from indexer.backends.whoosh import matching
+
+    for i in range(600):
+        body = "<p>本月产量同比增长明显。</p>" if i % 2 else "<p>产量同比增加，其比增长率放缓。</p>"
+        write_post(tmp_path / "posts", f"a/{i:03d}.md", title=f"第{i}篇", body=body)
+    indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=1)
+    client = webui.create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "ix")}).test_client()
+    monkeypatch.setattr(matching.DocSets, "late", lambda self: True)  # every check is past the deadline
+    page = client.get("/", query_string={"q": '"同比增长"', "page": 30})
+    assert page.status_code == 200 and "搜索用时过长" in page.get_data(as_text=True)
+    api = client.get("/api/search", query_string={"q": '"同比增长"', "page": 30})
+    assert api.status_code == 200 and api.get_json()["note_code"] == "partial"
+    monkeypatch.undo()
+    assert client.get("/", query_string={"q": '"同比增长"', "page": 31}).status_code == 404  # 300 posts: 30 pages

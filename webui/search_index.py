@@ -86,10 +86,11 @@ def search(args):
 
     :param args: a :class:`webui.params.SearchArgs`.
     :return: the core's :class:`indexer.SearchPage`.
-    :raises werkzeug.exceptions.NotFound: ``page`` is past the last page of results.
+    :raises werkzeug.exceptions.NotFound: ``page`` is past the last page of results (a search
+        stopped early by its time budget counts only part of them: its page is shown, with the note).
     """
     result = get_index().search(args.q, **args.search_kwargs())
-    if args.page > result.pages:
+    if args.page > result.pages and result.note_code != "partial":
         abort(
             404,
             f"Page {args.page} does not exist: this search has {result.pages} "
