@@ -121,6 +121,7 @@ def test_tables_kept_per_segment_equal_those_read_from_postings(tmp_path):
     assert from_files.categories == from_postings.categories and from_files.categories
     assert from_files.feeds == from_postings.feeds and len(from_files.feeds) == 3
     assert from_files.live == from_postings.live and len(from_files.live) == 29
+    assert ix.stats().posts == ix.doc_count == 29  # the state's live posts, a deleted one left out
     assert from_files.order.tolist() == from_postings.order.tolist()
     assert from_files.ascending.tolist() == from_postings.ascending.tolist()
     assert from_files.months(ix.tz) == from_postings.months(ix.tz) and len(from_files.months(ix.tz)) == 13

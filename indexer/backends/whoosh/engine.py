@@ -337,16 +337,17 @@ class WhooshEngine(SearchEngine):
             return [hit["title"] for hit in searcher.search(query, limit=limit)]
 
     def stats(self, tz=timezone.utc):
-        _, gen_dir, ix, _ = self._live()
+        gen_dir = self._live()[1]
         meta = store.read_meta(gen_dir)
         size = store.folder_size(gen_dir)
         with self._searcher() as (searcher, generation, _):
-            facets = self._tables(searcher, generation).count_categories()
+            tables = self._tables(searcher, generation)
+            facets = tables.count_categories()
         last = meta.get("last_reindex")
         return IndexStats(
             index_dir=str(self.index_dir),
             generation=generation,
-            posts=ix.doc_count(),
+            posts=len(tables.live),  # Whoosh's ix.doc_count() opens a reader of every segment
             size_bytes=size,
             last_reindex=datetime.fromisoformat(last) if last else None,
             source_dir=meta.get("source_dir"),
