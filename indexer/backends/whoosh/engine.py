@@ -294,8 +294,8 @@ class WhooshEngine(SearchEngine):
     def _tables(self, searcher, generation):
         """Per-post tables (tables.Tables) of what `searcher` sees, built once per index state."""
         reader = searcher.reader()
-        gen_dir = self._live()[1]
-        return self._per_state(reader, generation, "tables", lambda: Tables(reader, gen_dir))
+        # The live folder (a read of CURRENT) only when the tables are built, not on every search.
+        return self._per_state(reader, generation, "tables", lambda: Tables(reader, self._live()[1]))
 
     # ── single posts ──
 
