@@ -225,6 +225,18 @@ def write_segment_tables(folder, leaf):
 
 def read_segment_tables(folder, leaf):
     """A segment's kept tables, or None when there is no file or it is not this segment's."""
+    kept = _kept_file(folder, leaf)
+    if kept is None:
+        return None
+    head, body = kept
+    return {
+        field: {term: BitMap.deserialize(body[at : at + n]) for term, (at, n) in head["fields"].get(field, {}).items()}
+        for field in SEGMENT_FIELDS
+    }
+
+
+def _kept_file(folder, leaf):
+    """(header, bitmaps' bytes) of a segment's tables file, or None when there is none that is this segment's."""
     segment = adapter.segment_id(leaf)
     if segment is None:
         return None
@@ -236,11 +248,7 @@ def read_segment_tables(folder, leaf):
         return None
     if head.get("format") != SEGMENT_FORMAT or head.get("docs") != leaf.doc_count_all():
         return None
-    body = memoryview(data)[8 + size :]
-    return {
-        field: {term: BitMap.deserialize(body[at : at + n]) for term, (at, n) in head["fields"].get(field, {}).items()}
-        for field in SEGMENT_FIELDS
-    }
+    return head, memoryview(data)[8 + size :]
 
 
 def keep_segment_tables(folder, reader):
@@ -255,7 +263,7 @@ def keep_segment_tables(folder, reader):
         if segment is None:
             continue
         kept.add(SEGMENT_FILE.format(segment))
-        if read_segment_tables(folder, leaf) is None:
+        if _kept_file(folder, leaf) is None:
             try:
                 write_segment_tables(folder, leaf)
             except OSError as error:
