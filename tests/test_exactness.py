@@ -15,12 +15,13 @@ from datetime import date
 
 import pytest
 from fixture_posts import write_post
+from pyroaring import BitMap
 
 import indexer
 from indexer.analysis import char_run, normalize
 from indexer.backends.whoosh import tables
-from indexer.backends.whoosh.tables import Tables, read_segment_tables
-from indexer.models import feed_of
+from indexer.backends.whoosh.tables import Tables, id_keys, read_segment_tables
+from indexer.models import feed_of, post_id
 
 NEEDLES = 60
 
@@ -118,6 +119,13 @@ def test_tables_kept_per_segment_equal_those_read_from_postings(tmp_path):
         from_files, from_postings = Tables(reader, gen_dir), Tables(reader)
         for leaf, _ in reader.leaf_readers():
             assert read_segment_tables(gen_dir, leaf) is not None
+        by_id = {reader.stored_fields(d)["id"]: d for d in from_files.live}
+    # Posts are found by id: the live ones only (04 is deleted, 05's old version replaced), nothing for a non-id.
+    asked = [*by_id, post_id("频道1/04.md"), "not-a-post-id", "ffffffffffffffff"]
+    for made in (from_files, from_postings):
+        assert made.with_ids(id_keys(asked)) == BitMap(by_id.values())
+        assert made.with_ids(id_keys([post_id("频道2/05.md")])) == BitMap([by_id[post_id("频道2/05.md")]])
+        assert not made.with_ids(id_keys([post_id("频道1/04.md")]))
     assert from_files.categories == from_postings.categories and from_files.categories
     assert from_files.feeds == from_postings.feeds and len(from_files.feeds) == 3
     assert from_files.live == from_postings.live and len(from_files.live) == 29

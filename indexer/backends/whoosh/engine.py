@@ -219,7 +219,7 @@ class WhooshEngine(SearchEngine):
         for clause in parsed.excluded:
             match -= sets.clause(clause)[1]
         if query.stories is not None:
-            match &= self._stories(searcher).docs(query.stories, searcher.reader())
+            match &= self._stories(searcher).docs(query.stories)
         return match, exact & match, sets.partial
 
     def _order(self, searcher, seg, query, match, exact, offset, limit, tables):
@@ -273,7 +273,8 @@ class WhooshEngine(SearchEngine):
         stamp = store.blob_stamp(gen_dir, stories.BLOB)
 
         def build():
-            return StoryTable(reader, stories.labels_of(store.read_blob(gen_dir, stories.BLOB)))
+            labels = stories.labels_of(store.read_blob(gen_dir, stories.BLOB))
+            return StoryTable(self._tables(searcher, generation), labels)
 
         return self._per_state(reader, generation, "stories", build, also=(stamp,))
 

@@ -12,8 +12,12 @@ The bitmaps of a segment never change (deletions are the state's), so the
 writer keeps them in a file per segment (``tables-<segment id>.bin``: serialized
 BitMaps of each category, feed folder and month); a state's tables are then
 read, shifted and joined instead of decoded from posting lists, which took most
-of the first query's second at 100,000 posts. A segment without the file (an
-index from before, or a reader racing the writer) is read from its postings.
+of the first query's second at 100,000 posts. The file also keeps the
+segment's post ids as sorted 64-bit keys with their docnums, so that posts are
+found by id (a story's members, the posts of the ``stories`` blob) with a
+binary search instead of a term lookup per id and segment. A segment without
+the file (an index from before, or a reader racing the writer) is read from its
+postings and its ``path`` column.
 """
 
 import json
@@ -29,9 +33,8 @@ import numpy as np
 from pyroaring import BitMap
 from whoosh.util.times import datetime_to_long
 
-from ...models import in_feed
+from ...models import in_feed, post_id
 from . import adapter
-from .matching import term_docs
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,22 @@ def bitmap(values):
 # The fields whose terms' posts a segment's tables keep, and the file that keeps them.
 SEGMENT_FIELDS = ("category", "folder", "month")
 SEGMENT_FILE = "tables-{}.bin"
-SEGMENT_FORMAT = 1
+SEGMENT_FORMAT = 2
+
+
+def id_key(text):
+    """The 64-bit key of a post id (16 hex digits: models.post_id), or None for anything else."""
+    if len(text) != 16:
+        return None
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
+
+
+def id_keys(ids):
+    """The keys of post ids as a uint64 array (an id that is no post id gets a key no post has: 0)."""
+    return np.fromiter(((id_key(i) or 0) for i in ids), dtype=np.uint64, count=len(ids))
 
 
 class Tables:
@@ -60,11 +78,14 @@ class Tables:
         self.size = reader.doc_count_all()
         self.live = BitMap(range(self.size))
         dates, segments = [], []
+        self._ids = []  # (base docnum, sorted id keys, their docnums in the segment) per segment
         for leaf, base in reader.leaf_readers():
             if leaf.has_deletions():
                 self.live -= BitMap(base + d for d in leaf.deleted_docs_set)
             dates.append(adapter.numeric_column(leaf, "date"))
-            segments.append((base, (folder and read_segment_tables(folder, leaf)) or segment_tables(leaf)))
+            tables = (folder and read_segment_tables(folder, leaf)) or segment_tables(leaf)
+            segments.append((base, tables))
+            self._ids.append((base, *tables["ids"]))
         joined = {field: _join(segments, field, self.live) for field in SEGMENT_FIELDS}
         dated = BitMap.union(BitMap(), *joined["month"].values())
         self.categories = {name: docs for name, docs in joined["category"].items() if docs}
@@ -105,6 +126,24 @@ class Tables:
             with self._lock:
                 self._feed_sets[prefix] = docs
         return docs
+
+    def with_ids(self, keys):
+        """Live docnums of the posts whose id keys (see id_key) are in the uint64 array `keys`."""
+        return BitMap(self._find(keys)[1].tolist()) & self.live
+
+    def _find(self, keys):
+        """(positions in `keys`, docnums) of the posts with those keys, deleted ones included."""
+        found, docnums = [], []
+        for base, sorted_keys, docs in self._ids:
+            if not len(sorted_keys) or not len(keys):
+                continue
+            at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+            hit = np.flatnonzero(sorted_keys[at] == keys)
+            found.append(hit)
+            docnums.append(docs[at[hit]].astype(np.int64) + base)
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(found), np.concatenate(docnums)
 
     # ── order ──
 
@@ -188,8 +227,9 @@ def _join(segments, field, live):
 
 
 def segment_tables(leaf):
-    """{field: {term: BitMap of the segment's docnums, deleted ones included}} for SEGMENT_FIELDS."""
-    tables = {}
+    """{field: {term: BitMap of the segment's docnums, deleted ones included}} for SEGMENT_FIELDS,
+    and "ids": (sorted uint64 id keys, uint32 docnums in that order) of all its posts."""
+    tables = {"ids": segment_ids(leaf)}
     for field in SEGMENT_FIELDS:
         terms = tables[field] = {}
         for term in leaf.lexicon(field):
@@ -201,17 +241,33 @@ def segment_tables(leaf):
     return tables
 
 
+def segment_ids(leaf):
+    """(sorted uint64 keys of the segment's post ids, uint32 docnums in that order), from its ``path`` column."""
+    keys = id_keys([post_id(path) for path in adapter.text_column(leaf, "path")])
+    order = np.argsort(keys, kind="stable")
+    return keys[order], order.astype(np.uint32)
+
+
 def write_segment_tables(folder, leaf):
     """Write a segment's tables beside it (atomically: a reader sees the whole file or none)."""
     header, chunks, at = {}, [], 0
-    for field, terms in segment_tables(leaf).items():
+    tables = segment_tables(leaf)
+    for field in SEGMENT_FIELDS:
         spans = header[field] = {}
-        for term, docs in terms.items():
+        for term, docs in tables[field].items():
             data = docs.serialize()
             spans[term] = [at, len(data)]
             chunks.append(data)
             at += len(data)
-    head = json.dumps({"format": SEGMENT_FORMAT, "docs": leaf.doc_count_all(), "fields": header}).encode("utf-8")
+    ids = {}
+    for name, values in zip(("keys", "docs"), tables["ids"]):
+        data = values.tobytes()
+        ids[name] = [at, len(data)]
+        chunks.append(data)
+        at += len(data)
+    head = json.dumps({"format": SEGMENT_FORMAT, "docs": leaf.doc_count_all(), "fields": header, "ids": ids}).encode(
+        "utf-8"
+    )
     path = Path(folder) / SEGMENT_FILE.format(adapter.segment_id(leaf))
     temporary = path.with_name(path.name + ".tmp")
     try:
@@ -229,10 +285,16 @@ def read_segment_tables(folder, leaf):
     if kept is None:
         return None
     head, body = kept
-    return {
+    tables = {
         field: {term: BitMap.deserialize(body[at : at + n]) for term, (at, n) in head["fields"].get(field, {}).items()}
         for field in SEGMENT_FIELDS
     }
+    (key_at, key_n), (doc_at, doc_n) = head["ids"]["keys"], head["ids"]["docs"]
+    tables["ids"] = (
+        np.frombuffer(body[key_at : key_at + key_n], dtype=np.uint64),
+        np.frombuffer(body[doc_at : doc_at + doc_n], dtype=np.uint32),
+    )
+    return tables
 
 
 def _kept_file(folder, leaf):
@@ -283,29 +345,30 @@ def _to_datetime(value):
 
 
 class StoryTable:
-    """Which story each post belongs to (stories.py), for one reader's view of the index.
+    """Which story each post belongs to (stories.py), for one state's Tables.
 
     Only posts with copies are listed by the ``stories`` blob; every other post
     is a story of its own, named by its id. So the table keeps the listed posts
     only: a bitmap of them, a label per docnum for counting, and each story's
-    posts; a post's own id is read when asked.
+    posts; a post of its own story is found by its id in the Tables.
     """
 
-    def __init__(self, reader, labels):
-        """:param labels: {path: story id} of the posts that have copies.
-
-        The table keeps no reader: readers belong to one thread each, so the
-        methods that read the index take the calling thread's.
-        """
+    def __init__(self, tables, labels):
+        """:param tables: the state's Tables; `labels`: {path: story id} of the posts that have copies."""
+        self._tables = tables
         self._story = {}  # docnum -> story id, listed posts only
         self.members = {}  # story id -> BitMap of its live docnums
-        for path, story in labels.items():
-            for docnum in term_docs(reader, "path", path):
+        paths = list(labels)
+        at, docnums = tables._find(id_keys([post_id(path) for path in paths]))
+        live = tables.live
+        for i, docnum in zip(at.tolist(), docnums.tolist()):
+            if docnum in live:
+                story = labels[paths[i]]
                 self._story[docnum] = story
                 self.members.setdefault(story, BitMap()).add(docnum)
         self.listed = BitMap(self._story)
         numbers = {story: n for n, story in enumerate(self.members)}
-        self.label = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+        self.label = np.full(tables.size, -1, dtype=np.int64)
         for docnum, story in self._story.items():
             self.label[docnum] = numbers[story]
 
@@ -321,13 +384,16 @@ class StoryTable:
         labels = self.label[np.frombuffer(listed.to_array(), dtype=np.uint32)]
         return len(docs) - len(listed) + len(np.unique(labels))
 
-    def docs(self, stories, reader):
+    def docs(self, stories):
         """The live posts of the stories named (ids from `of`)."""
         found = BitMap()
+        single = []
         for story in stories:
             members = self.members.get(story)
             if members is not None:
                 found |= members
             else:  # a story of one post, named by the post's id
-                found |= term_docs(reader, "id", story) - self.listed
+                single.append(story)
+        if single:
+            found |= self._tables.with_ids(id_keys(single)) - self.listed
         return found
