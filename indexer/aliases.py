@@ -185,17 +185,22 @@ class LearntAliases:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._cached = (None, Counter(), Synonyms({}))  # (blob text, counts, synonyms)
+        self._cached = (None, None, Counter(), Synonyms({}))  # (blob stamp, blob text, counts, synonyms)
 
     def _load(self, engine):
-        text = engine.read_blob(BLOB)
+        stamp = engine.blob_stamp(BLOB)  # the blob is read again only when it changed
         cached = self._cached
-        if cached[0] != text:
+        if stamp is not None and stamp == cached[0]:
+            return cached[1:]
+        text = engine.read_blob(BLOB)
+        if cached[1] != text or cached[0] is None:
             counts = AliasBlob.load(text).counts()
-            cached = (text, counts, synonyms_of(counts))
-            with self._lock:
-                self._cached = cached
-        return cached
+            cached = (stamp, text, counts, synonyms_of(counts))
+        else:
+            cached = (stamp, *cached[1:])
+        with self._lock:
+            self._cached = cached
+        return cached[1:]
 
     def synonyms(self, engine):
         return self._load(engine)[2]

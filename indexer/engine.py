@@ -158,6 +158,14 @@ class SearchEngine(ABC):
         """A text the writer stored with the index under `name` (see IndexWriter.stage_blob), or None."""
         return None
 
+    def blob_stamp(self, name):
+        """A value that changes whenever the text under `name` does, cheaper to get than the text.
+
+        Callers that keep what they made of a blob re-read it only when its stamp
+        changes. None: the backend cannot tell, read the text.
+        """
+        return None
+
     def vocabulary(self):
         """{jieba word: posts it occurs in} over titles and texts (for pinyin readings); {} if not kept."""
         return {}

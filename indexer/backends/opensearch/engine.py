@@ -46,7 +46,7 @@ from ...errors import BackendUnavailableError, IndexNotFoundError, IndexVersionE
 from ...models import Article, IndexStats
 from ...query import CHAR_FIELDS, WORD_FIELDS
 from . import client as osc
-from .layout import live_index, local_user_dict, read_blob, read_meta
+from .layout import blob_stamp, live_index, local_user_dict, read_blob, read_meta
 from .mapping import (
     CHAR_BOOSTS,
     MAX_RESULT_WINDOW,
@@ -129,6 +129,9 @@ class OpenSearchEngine(SearchEngine):
 
     def read_blob(self, name):
         return read_blob(self.conn, self.client, name, self._live()[1])
+
+    def blob_stamp(self, name):
+        return blob_stamp(self.conn, self.client, name, self._live()[1])
 
     @property
     def segmenter(self):

@@ -57,6 +57,20 @@ def read_blob(conn, os_client, name, generation):
     return (doc.get("_source") or {}).get("text") if doc and doc.get("found") else None
 
 
+def blob_stamp(conn, os_client, name, generation):
+    """(generation, sequence number, primary term) of a generation's named text, without reading it."""
+    doc = osc.call(
+        conn,
+        os_client.get,
+        index=conn.meta_index,
+        id=blob_id(name, generation),
+        params={"ignore": 404, "_source": "false"},
+    )
+    if not doc or not doc.get("found"):
+        return (generation,)
+    return (generation, doc.get("_seq_no"), doc.get("_primary_term"))
+
+
 def read_meta(conn, os_client, generation):
     """The meta document of a generation ({} if there is none)."""
     try:

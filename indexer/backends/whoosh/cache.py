@@ -14,6 +14,8 @@ from cachetools import LRUCache
 
 # Bytes a cached BitMap costs beyond its containers (object, header).
 BITMAP_OVERHEAD = 96
+# Bytes a cached int costs (a term's document frequency).
+INT_BYTES = 32
 
 
 def bitmap_bytes(bitmap):
@@ -29,11 +31,14 @@ def bitmap_bytes(bitmap):
 
 def _size(value):
     parts = value if isinstance(value, tuple) else (value,)
-    return sum(part.nbytes if hasattr(part, "nbytes") else bitmap_bytes(part) for part in parts)
+    return sum(
+        INT_BYTES if isinstance(part, int) else part.nbytes if hasattr(part, "nbytes") else bitmap_bytes(part)
+        for part in parts
+    )
 
 
 class SetCache:
-    """Bitmaps or NumPy arrays (or tuples of them) by key, within `budget` bytes, for one index state at a time."""
+    """Bitmaps, NumPy arrays or ints (or tuples of them) by key, within `budget` bytes, for one index state."""
 
     def __init__(self, budget):
         self.budget = budget

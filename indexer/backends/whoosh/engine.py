@@ -150,6 +150,10 @@ class WhooshEngine(SearchEngine):
     def read_blob(self, name):
         return store.read_blob(self._live()[1], name)
 
+    def blob_stamp(self, name):
+        gen_dir = self._live()[1]
+        return (str(gen_dir), *store.blob_stamp(gen_dir, name))
+
     def state(self):
         generation, _, ix, _ = self._live()
         return generation, ix.latest_generation()
@@ -290,7 +294,20 @@ class WhooshEngine(SearchEngine):
         def postings(field, text):
             return self._sets.get(state, ("weights", field, text), lambda: global_postings(reader, field, text))
 
-        return TierScorer(searcher, lengths, postings)
+        return TierScorer(searcher, lengths, postings, self._frequency(reader, state))
+
+    def _frequency(self, reader, state):
+        """``frequency(field, text)``: a term's document frequency, kept per index state.
+
+        Whoosh looks a term up in every segment's term table: tens of file reads
+        for one term in an archive of many segments, for every query that has it.
+        The key is the one DocSets.doc_frequency uses, so both share the values.
+        """
+
+        def frequency(field, text):
+            return self._sets.get(state, ("frequency", field, text), lambda: reader.doc_frequency(field, text))
+
+        return frequency
 
     def _tables(self, searcher, generation):
         """Per-post tables (tables.Tables) of what `searcher` sees, built once per index state."""
@@ -322,9 +339,10 @@ class WhooshEngine(SearchEngine):
             return [EngineHit(_article(hit.fields()), round(float(hit.score), 4), False) for hit in results]
 
     def doc_frequencies(self, words):
-        with self._searcher() as (searcher, _, _):
+        with self._searcher() as (searcher, generation, _):
             reader = searcher.reader()
-            return {w: max(reader.doc_frequency(f, w) for f in WORD_FIELDS[None]) for w in words}
+            frequency = self._frequency(reader, _state_key(reader, generation))
+            return {w: max(frequency(f, w) for f in WORD_FIELDS[None]) for w in words}
 
     def _stored(self, searcher, post_id):
         docnum = searcher.document_number(id=post_id)

@@ -66,17 +66,25 @@ class DocSets:
             chars = clause.chars
             for field in CHAR_FIELDS[clause.field]:
                 if len(chars) == 1:
-                    cost += self.reader.doc_frequency(field, chars[0])
+                    cost += self.doc_frequency(field, chars[0])
                 else:
-                    cost += sum(self.reader.doc_frequency(BIGRAM_FIELDS[field], g) for g in _grams(chars))
+                    cost += sum(self.doc_frequency(BIGRAM_FIELDS[field], g) for g in _grams(chars))
             if not clause.quoted:
                 words = query_words(clause.norm, self.seg)
-                cost += sum(self.reader.doc_frequency(f, w) for f in WORD_FIELDS[clause.field] for w in words)
+                cost += sum(self.doc_frequency(f, w) for f in WORD_FIELDS[clause.field] for w in words)
         if cost > limit:
             raise QueryError(
                 f"The query would read {cost:,} postings, more than the {limit:,} a search may read; "
                 "use fewer or less common terms."
             )
+
+    def doc_frequency(self, field, text):
+        """Posts having `text` in `field`, deleted ones included: the postings a search of it reads.
+
+        Kept in the cache under the key the engine's scorer uses (engine._frequency).
+        """
+        build = lambda: self.reader.doc_frequency(field, text)  # noqa: E731 (a lookup per segment)
+        return build() if self.cache is None else self.cache.get(self.state, ("frequency", field, text), build)
 
     def term(self, field, text):
         """All live docnums having `text` in `field` (a FrozenBitMap)."""

@@ -35,15 +35,17 @@ RESCORE_WINDOW = 200
 class TierScorer:
     """BM25F scores over one searcher, with postings and lengths from per-state caches."""
 
-    def __init__(self, searcher, lengths, postings):
+    def __init__(self, searcher, lengths, postings, frequency=None):
         """:param lengths: ``lengths(field)`` → float32 array of every document's length in `field`.
         :param postings: ``postings(field, text)`` → (global docnums uint32, weights float32).
+        :param frequency: ``frequency(field, text)`` → the term's document frequency (default: the reader's).
         """
         self.searcher = searcher
         self.reader = searcher.reader()
         self.size = self.reader.doc_count_all()
         self.lengths = lengths
         self.postings = postings
+        self.frequency = frequency or self.reader.doc_frequency
         self._sums = {}  # terms -> every post's summed BM25F score (the tiers of one query share it)
 
     def term_scores(self, field, text):
@@ -51,7 +53,7 @@ class TierScorer:
         docs, weights = self.postings(field, text)
         if not len(docs):
             return docs, weights
-        idf = log(self.size / (self.reader.doc_frequency(field, text) + 1)) + 1
+        idf = log(self.size / (self.frequency(field, text) + 1)) + 1
         avg = self.searcher.avg_field_length(field) or 1
         lengths = self.lengths(field)[docs]
         return docs, idf * (weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avg))
