@@ -12,7 +12,8 @@ checks (a Chinese short name is made of the full name's characters, in order;
 a Latin one has a capital letter or digit; the full name is cut at the words
 that begin a clause). ``reindex`` keeps each post's pairs in the index's
 ``aliases`` blob (:class:`AliasBlob`), so a changed or vanished post takes its
-pairs with it; :class:`LearntAliases` turns the blob into Synonyms for queries.
+pairs with it, and their counts in the small ``alias_counts`` blob;
+:class:`LearntAliases` turns the counts into Synonyms for queries.
 """
 
 import json
@@ -25,6 +26,8 @@ from .synonyms import Synonyms, _key
 
 # Name of the blob the pairs are kept in, beside the index.
 BLOB = "aliases"
+# Name of the blob of the pairs' counts (what queries need): {"version": 1, "pairs": [[full, short, posts], ...]}.
+COUNTS_BLOB = "alias_counts"
 
 # Longest full name learnt, in characters: a longer run is a clause, not a name.
 MAX_FULL_CHARS = 16
@@ -170,6 +173,20 @@ class AliasBlob:
         posts = {path: [list(p) for p in pairs] for path, pairs in sorted(self.posts.items())}
         return json.dumps({"version": self.VERSION, "posts": posts}, ensure_ascii=False, separators=(",", ":"))
 
+    def counts_json(self):
+        """The ``alias_counts`` blob: each pair with the number of posts defining it (read by queries)."""
+        pairs = sorted([full, short, n] for (full, short), n in self.counts().items())
+        return json.dumps({"version": self.VERSION, "pairs": pairs}, ensure_ascii=False, separators=(",", ":"))
+
+
+def counts_of(counts_text, blob_text=None):
+    """Counter of (full, short) -> posts, from an ``alias_counts`` blob (or, for an index written before
+    it was kept, from the ``aliases`` blob `blob_text`)."""
+    data = json.loads(counts_text) if counts_text else None
+    if data and data.get("version") == AliasBlob.VERSION:
+        return Counter({(full, short): n for full, short, n in data["pairs"]})
+    return AliasBlob.load(blob_text).counts()
+
 
 def synonyms_of(counts):
     """Synonyms in which each learnt full name and its short name stand for each other."""
@@ -188,13 +205,13 @@ class LearntAliases:
         self._cached = (None, None, Counter(), Synonyms({}))  # (blob stamp, blob text, counts, synonyms)
 
     def _load(self, engine):
-        stamp = engine.blob_stamp(BLOB)  # the blob is read again only when it changed
+        stamp = engine.blob_stamp(COUNTS_BLOB)  # the blob is read again only when it changed
         cached = self._cached
         if stamp is not None and stamp == cached[0]:
             return cached[1:]
-        text = engine.read_blob(BLOB)
+        text = engine.read_blob(COUNTS_BLOB)
         if cached[1] != text or cached[0] is None:
-            counts = AliasBlob.load(text).counts()
+            counts = counts_of(text, None if text else engine.read_blob(BLOB))
             cached = (stamp, text, counts, synonyms_of(counts))
         else:
             cached = (stamp, *cached[1:])

@@ -138,6 +138,7 @@ def reindex(
         learnt_aliases = aliases.AliasBlob.load(None if full else writer.read_blob(aliases.BLOB))
         learnt_aliases.update(outcome.aliases, vanished)
         writer.stage_blob(aliases.BLOB, learnt_aliases.to_json())
+        writer.stage_blob(aliases.COUNTS_BLOB, learnt_aliases.counts_json())
         if todo or vanished:
             _update_stories(writer, signed, outcome.signatures, vanished)
         replaced = [path for path in outcome.indexed if path in indexed]

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from fixture_posts import write_posts
 
 import indexer
-from indexer.aliases import AliasBlob, learn
+from indexer.aliases import AliasBlob, counts_of, learn
 from indexer.cli import main
 from indexer.query import parse
 from indexer.synonyms import DEFAULT_SYNONYMS, expand, parse_rules
@@ -191,18 +191,22 @@ def test_a_vanished_post_takes_its_aliases_along(alias_posts, tmp_path):
     index_dir = tmp_path / "ix"
     indexer.reindex(alias_posts, index_dir, jobs=1)
     moved = tmp_path / "moved.md"
-    (alias_posts / "科技/样例/快讯/galaxa-1.md").rename(moved)
-    try:
-        indexer.reindex(alias_posts, index_dir, jobs=1)
-        with indexer.open_index(index_dir) as opened:
-            assert opened.aliases() == []
-    finally:
-        moved.rename(alias_posts / "科技/样例/快讯/galaxa-1.md")
+    with indexer.open_index(index_dir) as opened:
+        assert [(full, short) for full, short, _ in opened.aliases()] == [("星河数码", "Galaxa")]
+        (alias_posts / "科技/样例/快讯/galaxa-1.md").rename(moved)
+        try:
+            indexer.reindex(alias_posts, index_dir, jobs=1)
+            assert opened.aliases() == []  # an open index reads the aliases again once they change
+            assert "Galaxa" not in opened.search("星河数码").expansions
+        finally:
+            moved.rename(alias_posts / "科技/样例/快讯/galaxa-1.md")
 
 
 def test_alias_blob_round_trips():
     blob = AliasBlob({"a.md": [("特斯拉", "Tesla")]})
     assert AliasBlob.load(blob.to_json()).counts() == {("特斯拉", "Tesla"): 1}
+    # Queries read the small counts blob; an index written before it existed has only the posts' blob.
+    assert counts_of(blob.counts_json()) == counts_of(None, blob.to_json()) == {("特斯拉", "Tesla"): 1}
     assert AliasBlob.load(json.dumps({"version": 0, "posts": {}})).posts == {}
 
 
