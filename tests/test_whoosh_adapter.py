@@ -76,6 +76,34 @@ def test_text_column_reads_every_document_of_a_segment(tmp_path):
                 assert values == [column[d] for d in range(leaf.doc_count_all())] and len(set(values)) > 2
 
 
+@pytest.mark.parametrize("gap, longest", [(0, 1), (200, 600), (64 * 1024, 4 * 1024 * 1024)])
+def test_column_search_finds_what_reading_each_post_finds(tmp_path, monkeypatch, gap, longest):
+    """Posts read in runs of neighbours (any run length) give the answer of reading them one at a time."""
+    monkeypatch.setattr(adapter, "RUN_GAP_BYTES", gap)
+    monkeypatch.setattr(adapter, "RUN_MAX_BYTES", longest)
+    root = tmp_path / "posts"
+    for i in range(60):
+        body = "<p>课后服务</p>" * (i % 4) + ("<p>同比增长</p>" if i % 5 == 0 else "<p>同比下降</p>")
+        write_post(root, f"频道{i % 3}/{i:03d}.md", title="同比增长" if i % 7 == 0 else f"第{i}篇", body=body)
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    write_post(root, "频道1/new.md", title="新的一篇", body="<p>同比增长</p>")  # a second segment
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+    with ix.engine._searcher() as (searcher, _, _):
+        reader = searcher.reader()
+        column = reader.column_reader("chars")
+        search = adapter.ColumnSearch(reader, "chars")
+        everyone = list(range(reader.doc_count_all()))
+        for needle in ("同比增长", "课后服务", "篇", "不存在"):
+            for line in (0, 1):
+                wanted = needle.encode("utf-8")
+                expected = [d for d in everyone if wanted in column[d].split(b"\n")[line]]
+                assert search.having(everyone, line, wanted) == expected
+                assert search.having(everyone[::3], line, wanted) == [d for d in expected if d % 3 == 0]
+        assert len(search.having(everyone, 1, "同比增长".encode())) == 13  # 12 posts of the first run and the new one
+        assert len(search.having(everyone, 0, "同比增长".encode())) == 9
+
+
 def test_discarded_segment_leaves_the_shared_temp_folder(tmp_path):
     ix = whoosh_index.create_in(str(tmp_path), build_schema())
     keeper = SegmentWriter(ix, _lk=False)

@@ -13,7 +13,9 @@ than the backend quietly.
   decoded into arrays (``W3LeafMatcher``'s blocks, ``W3PerDocReader``'s
   length columns) so that a tier is scored at once (scoring.py).
 - Numeric columns read as one array (``NumericColumn.Reader``'s file and offsets), and
-  text columns in one read (``VarBytesColumn.Reader``'s offsets and lengths).
+  text columns in one read (``VarBytesColumn.Reader``'s offsets and lengths); the
+  posts of a text column searched for a byte string in runs of neighbouring posts,
+  one read per run (``ColumnSearch``).
 - Posting lists read a block at a time (``leaf._terms``, ``W3LeafMatcher``'s
   block decoding) instead of a posting at a time.
 - Postings built directly in Whoosh's byte formats for pre-analysed tokens.
@@ -324,6 +326,83 @@ def text_column(leaf, field):
     offsets, lengths = column._offsets, column._lengths
     data = column._dbfile.get(column._basepos, max((o + n for o, n in zip(offsets, lengths)), default=0))
     return [data[o : o + n].decode("utf-8") for o, n in zip(offsets, lengths)]
+
+
+# A run of posts read in one piece is cut when the next post lies this far beyond
+# its end (reading the gap would cost more than another read) or the run is this long.
+RUN_GAP_BYTES = 64 * 1024
+RUN_MAX_BYTES = 4 * 1024 * 1024
+
+
+class ColumnSearch:
+    """Which posts hold a byte string in one line of their value of a text column (VarBytesColumn).
+
+    A column value is lines of bytes; ``having(docnums, line, needle)`` keeps the
+    docnums whose line number `line` contains `needle`. Whoosh reads one post's
+    value per call (a seek and a read each: tens of thousands for a common phrase);
+    here the sorted docnums of each segment are read in runs of neighbours, one
+    read per run, and searched in place (``bytes.find`` within bounds, no copies).
+    Keeps per-segment column readers: one per searcher, not shared between threads.
+    """
+
+    def __init__(self, reader, field):
+        self._segments = []  # (base docnum, end docnum, column reader or None)
+        for leaf, base in reader.leaf_readers():
+            size = leaf.doc_count_all()
+            column = leaf.column_reader(field, translate=False) if size and leaf.has_column(field) else None
+            self._segments.append((base, base + size, column))
+
+    def having(self, docnums, line, needle):
+        """Those of `docnums` (ascending ints) whose line `line` holds `needle` (bytes without a newline)."""
+        found, at = [], 0
+        docnums = list(docnums)
+        for base, end, column in self._segments:
+            start = at
+            while at < len(docnums) and docnums[at] < end:
+                at += 1
+            if column is None or start == at:
+                continue
+            local = [d - base for d in docnums[start:at]]
+            if isinstance(column, VarBytesColumn.Reader):
+                found.extend(base + d for d in _search_runs(column, local, line, needle))
+            else:
+                found.extend(base + d for d in local if _line_has(column[d], 0, None, line, needle))
+        return found
+
+
+def _search_runs(column, docnums, line, needle):
+    offsets, lengths = column._offsets, column._lengths
+    i = 0
+    while i < len(docnums):
+        first = docnums[i]
+        run_start = offsets[first]
+        run_end = run_start + lengths[first]
+        j = i + 1
+        while j < len(docnums):
+            nxt = docnums[j]
+            nxt_end = offsets[nxt] + lengths[nxt]
+            if offsets[nxt] - run_end > RUN_GAP_BYTES or nxt_end - run_start > RUN_MAX_BYTES:
+                break
+            run_end = max(run_end, nxt_end)
+            j += 1
+        data = column._dbfile.get(column._basepos + run_start, run_end - run_start)
+        for docnum in docnums[i:j]:
+            begin = offsets[docnum] - run_start
+            if _line_has(data, begin, begin + lengths[docnum], line, needle):
+                yield docnum
+        i = j
+
+
+def _line_has(data, begin, end, line, needle):
+    """Whether line `line` of data[begin:end] (lines split at b"\n") contains `needle`."""
+    end = len(data) if end is None else end
+    for _ in range(line):
+        newline = data.find(b"\n", begin, end)
+        if newline < 0:
+            return False
+        begin = newline + 1
+    stop = data.find(b"\n", begin, end)
+    return data.find(needle, begin, end if stop < 0 else stop) >= 0
 
 
 def posting_arrays(leaf, field, text):

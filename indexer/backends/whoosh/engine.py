@@ -125,9 +125,9 @@ class WhooshEngine(SearchEngine):
                 if cached is not None:
                     cached[2].close()
                 searcher = ix.searcher(weighting=BM25F())
-                cached = (ix, generation, searcher, seg, _char_text(searcher.reader()))
+                cached = (ix, generation, searcher, seg, _char_search(searcher.reader()))
                 self._local.searcher = cached
-            self._local.char_text = cached[4]
+            self._local.char_search = cached[4]
             yield cached[2], cached[1], cached[3]
 
     def close(self):
@@ -206,7 +206,7 @@ class WhooshEngine(SearchEngine):
         """(matching docnums, verbatim docnums, cut short by the deadline) for a query under its filters."""
         reader = searcher.reader()
         state = _state_key(reader, generation)
-        sets = DocSets(searcher, seg, self._local.char_text, self._sets, state, deadline=query.deadline)
+        sets = DocSets(searcher, seg, self._local.char_search, self._sets, state, deadline=query.deadline)
         parsed = query.parsed
         if query.max_postings is not None:
             sets.check_cost(parsed, query.max_postings)
@@ -434,19 +434,21 @@ def _state_key(reader, generation):
     return (generation, reader.generation(), reader.doc_count_all(), reader.doc_count())
 
 
-def _char_text(reader):
-    """``char_text(docnum, field)``: the char tokens of a post's field as UTF-8, read from the `chars` column.
+def _char_search(reader):
+    """``having(docnums, field, needle)``: those of `docnums` whose char tokens in `field` contain `needle`.
 
-    Bytes, not text: a needle's UTF-8 occurs in them exactly where the needle
-    occurs in the text (UTF-8 is self-synchronising), and nothing is decoded.
+    The tokens are read from the ``chars`` column (a line per field), in runs of
+    neighbouring posts (adapter.ColumnSearch). Bytes, not text: a needle's UTF-8
+    occurs in them exactly where the needle occurs in the text (UTF-8 is
+    self-synchronising), and nothing is decoded.
     """
     slot = {field: i for i, field in enumerate(CHARS_COLUMN_FIELDS)}
-    column = reader.column_reader("chars") if reader.doc_count_all() else None
+    search = adapter.ColumnSearch(reader, "chars")
 
-    def char_text(docnum, field):
-        return column[docnum].split(b"\n")[slot[field]]
+    def having(docnums, field, needle):
+        return search.having(docnums, slot[field], needle)
 
-    return char_text
+    return having
 
 
 def _naive_utc(value):

@@ -31,6 +31,9 @@ from ...query import CHAR_FIELDS, WORD_FIELDS, WORD_TWIN
 from .adapter import posting_blocks
 from .schema import BIGRAM_FIELDS
 
+# Candidates checked verbatim between two looks at the deadline.
+CHECK_CHUNK = 512
+
 
 def _grams(chars):
     return sorted({"".join(chars[i : i + 2]) for i in range(len(chars) - 1)})
@@ -39,15 +42,16 @@ def _grams(chars):
 class DocSets:
     """Docnum sets for the clauses of queries, over one searcher (memoised per term and clause)."""
 
-    def __init__(self, searcher, seg, char_text, cache=None, state=None, deadline=None):
-        """:param char_text: ``char_text(docnum, field)`` → the char tokens of a post's field, as one string.
+    def __init__(self, searcher, seg, char_search, cache=None, state=None, deadline=None):
+        """:param char_search: ``char_search(docnums, field, needle)`` → those of `docnums` (ascending)
+            whose char tokens in `field`, as UTF-8 bytes, contain `needle`.
         :param cache: a SetCache shared by searches of index state `state` (None: memoise per DocSets only).
         :param deadline: time.monotonic() past which verbatim checks and OR alternatives are cut
             short (``partial`` is then set): matches may be missing, never added.
         """
         self.reader = searcher.reader()
         self.seg = seg
-        self.char_text = char_text
+        self.char_search = char_search
         self.cache = cache
         self.state = state
         self.deadline = deadline
@@ -179,22 +183,21 @@ class DocSets:
         each within its time budget, until the clause's whole answer is known.
         """
         needle = "".join(chars).encode("utf-8")
-        char_text = self.char_text
         progress_key = ("progress", field, needle, less_known)  # the candidates depend on both
         found = BitMap()
         if self.cache is not None:
             done = self.cache.get(self.state, progress_key, lambda: None)
             if done is not None:
                 found, candidates = BitMap(done[0]), done[1]
-        for n, docnum in enumerate(candidates):
-            if self.deadline is not None and n % 256 == 0 and self.late():
+        pending = candidates.to_array()  # ascending docnums
+        for start in range(0, len(pending), CHECK_CHUNK):
+            if self.deadline is not None and self.late():
                 self.partial = True
                 if self.cache is not None:
-                    left = FrozenBitMap(candidates) - FrozenBitMap(range(docnum))
+                    left = FrozenBitMap(pending[start:])
                     self.cache.put(self.state, progress_key, (FrozenBitMap(found), left))
                 break
-            if needle in char_text(docnum, field):
-                found.add(docnum)
+            found.update(self.char_search(pending[start : start + CHECK_CHUNK].tolist(), field, needle))
         else:
             if self.cache is not None:
                 self.cache.discard(self.state, progress_key)
