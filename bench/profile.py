@@ -28,12 +28,16 @@ def _timed(fn, *args, **kwargs):
     return (time.perf_counter() - started) * 1000, value
 
 
-def measure(index, seed=0, rounds=10, profiler=None):
-    """Figures of one index in this process (see the module docstring), as a dict."""
+def measure(index, seed=0, rounds=10, profiler=None, index_name=None):
+    """Figures of one index in this process (see the module docstring), as a dict.
+
+    :param index: an index folder, or an OpenSearch URL (then `index_name` names the index).
+    """
     system = Ours()
     queries = query_set(seed)
     figures = {}
-    figures["open_ms"], ix = _timed(system.open, index)
+    options = {"index_name": index_name} if index_name else {}
+    figures["open_ms"], ix = _timed(system.open, index, **options)
     figures["first_ms"], _ = _timed(system.search, ix, queries[0])
     figures["posts"] = ix.doc_count
     archive_wide = {
@@ -77,7 +81,8 @@ def measure(index, seed=0, rounds=10, profiler=None):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    ap.add_argument("index", help="an index folder built by reindex")
+    ap.add_argument("index", help="an index folder built by reindex, or an OpenSearch URL")
+    ap.add_argument("--index-name", help="with a URL: the OpenSearch index (default zhsearch)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the query set (as python -m bench)")
     ap.add_argument("--rounds", type=int, default=10, help="warm passes over the query set (default 10)")
     ap.add_argument("--profile", action="store_true", help="print the top functions of the warm passes")
@@ -86,7 +91,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     profiler = cProfile.Profile() if args.profile else None
-    f = measure(args.index, args.seed, args.rounds, profiler)
+    f = measure(args.index, args.seed, args.rounds, profiler, args.index_name)
     print(f"posts {f['posts']:,}; open {f['open_ms']:.0f} ms; first query {f['first_ms']:.0f} ms")
     for name, (cold, warm) in f["archive_wide"].items():
         print(f"{name:16} cold {cold:7.1f} ms  warm {warm:7.1f} ms")

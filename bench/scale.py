@@ -28,14 +28,18 @@ def measure(index, seed, rounds):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
-    ap.add_argument("small", help="index of the smaller archive")
-    ap.add_argument("large", help="index of the larger archive")
+    ap.add_argument("small", help="index of the smaller archive (a folder, or an OpenSearch URL)")
+    ap.add_argument("large", help="index of the larger archive (a folder, or an OpenSearch URL)")
+    ap.add_argument("--index-names", help="with URLs: the OpenSearch indexes of the two, as SMALL,LARGE")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--json", type=Path, help="also write both measurements to this file")
     ap.add_argument("--chart", type=Path, help="draw each query's warm p95 at both sizes to this PNG")
     args = ap.parse_args(argv)
-    a, b = measure(args.small, args.seed, args.rounds), measure(args.large, args.seed, args.rounds)
+    names = args.index_names.split(",") if args.index_names else [None, None]
+    if len(names) != 2:
+        ap.error("--index-names takes two names, SMALL,LARGE")
+    a, b = (measure(index, args.seed, args.rounds, name) for index, name in zip((args.small, args.large), names))
     if args.json:
         args.json.write_text(json.dumps({"small": a, "large": b}, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.chart:

@@ -80,8 +80,8 @@ class Ours:
     def update(self, source, index_dir, jobs=None):
         return _report_counts(self.impl.reindex(source, index_dir, full=False, jobs=jobs))
 
-    def open(self, index_dir):
-        return self.impl.open_index(index_dir)
+    def open(self, index_dir, **options):
+        return self.impl.open_index(index_dir, **options)
 
     def index_bytes(self, index_dir):
         size = dir_bytes(index_dir)
