@@ -129,9 +129,9 @@ class Tables:
 
     def with_ids(self, keys):
         """Live docnums of the posts whose id keys (see id_key) are in the uint64 array `keys`."""
-        return BitMap(self._find(keys)[1].tolist()) & self.live
+        return BitMap(self.locate(keys)[1].tolist()) & self.live
 
-    def _find(self, keys):
+    def locate(self, keys):
         """(positions in `keys`, docnums) of the posts with those keys, deleted ones included."""
         found, docnums = [], []
         for base, sorted_keys, docs in self._ids:
@@ -265,9 +265,8 @@ def write_segment_tables(folder, leaf):
         ids[name] = [at, len(data)]
         chunks.append(data)
         at += len(data)
-    head = json.dumps({"format": SEGMENT_FORMAT, "docs": leaf.doc_count_all(), "fields": header, "ids": ids}).encode(
-        "utf-8"
-    )
+    head = {"format": SEGMENT_FORMAT, "docs": leaf.doc_count_all(), "fields": header, "ids": ids}
+    head = json.dumps(head).encode("utf-8")
     path = Path(folder) / SEGMENT_FILE.format(adapter.segment_id(leaf))
     temporary = path.with_name(path.name + ".tmp")
     try:
@@ -359,7 +358,7 @@ class StoryTable:
         self._story = {}  # docnum -> story id, listed posts only
         self.members = {}  # story id -> BitMap of its live docnums
         paths = list(labels)
-        at, docnums = tables._find(id_keys([post_id(path) for path in paths]))
+        at, docnums = tables.locate(id_keys([post_id(path) for path in paths]))
         live = tables.live
         for i, docnum in zip(at.tolist(), docnums.tolist()):
             if docnum in live:
