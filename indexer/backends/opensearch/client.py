@@ -203,5 +203,7 @@ def _reason(exc):
         err = info["error"]
         return f"{err.get('type')}: {str(err.get('reason'))[:200]}"
     if isinstance(exc, opensearchpy.TransportError) and isinstance(exc.error, str):
-        return f"{exc.error}" + (f": {str(exc.info)[:200]}" if exc.info and not isinstance(exc.info, dict) else "")
+        # A connection or TLS error carries the urllib3 exception as info, whose text is the error's again.
+        detail = str(exc.info) if exc.info and not isinstance(exc.info, dict) else ""
+        return exc.error + (f": {detail[:200]}" if detail and detail != exc.error else "")
     return str(exc)[:200]
