@@ -483,3 +483,39 @@ def test_learnt_boilerplate_is_kept_and_stripped_as_in_whoosh(os_url, raw, tmp_p
             assert not any(marker in article.text for marker in TEMPLATE_MARKERS[article.feed]), article.path
     finally:
         raw.indices.delete(index=f"{name}*")
+
+
+def test_texts_larger_than_one_request_are_kept_in_parts(os_url, raw, tmp_path, monkeypatch):
+    """A large archive's learnt boilerplate is more than OpenSearch takes in one request (100 MB at 200,000
+    posts): texts are kept in parts, read back whole, and a new text leaves none of the old parts behind."""
+    from made_up_feeds import write_feeds
+
+    from indexer.backends.opensearch import writer
+
+    monkeypatch.setattr(writer, "BLOB_PART_CHARS", 300)
+    write_feeds(tmp_path / "posts")
+    name = unique("parts")
+
+    def parts():
+        raw.indices.refresh(index=f"{name}-meta")
+        kept = {}
+        for kind in ("blob", "blob-part"):
+            found = raw.search(index=f"{name}-meta", body={"query": {"term": {"kind": kind}}, "size": 1000})
+            kept[kind] = [h["_source"] for h in found["hits"]["hits"]]
+        return sum(h["parts"] - 1 for h in kept["blob"]), len(kept["blob-part"])
+
+    try:
+        for run in range(2):
+            if run:  # a new post changes the learnt texts: they are written again
+                write_post(
+                    tmp_path / "posts" / "财经" / "新站" / "要闻", "新的.md", title="新的一篇", body="<p>新的正文。</p>"
+                )
+            indexer.reindex(tmp_path / "posts", os_url, index_name=name, jobs=1)
+            indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=1)
+            ours, whoosh = indexer.open_index(os_url, index_name=name), indexer.open_index(tmp_path / "ix")
+            assert ours.boilerplate() == whoosh.boilerplate() and any(t.templates for t in ours.boilerplate())
+            assert ours.search("新的正文").total == whoosh.search("新的正文").total == run
+            listed, kept = parts()
+            assert listed == kept and kept > 10  # every part a text lists is there, and no other
+    finally:
+        raw.indices.delete(index=f"{name}*")

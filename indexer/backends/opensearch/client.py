@@ -205,5 +205,8 @@ def _reason(exc):
     if isinstance(exc, opensearchpy.TransportError) and isinstance(exc.error, str):
         # A connection or TLS error carries the urllib3 exception as info, whose text is the error's again.
         detail = str(exc.info) if exc.info and not isinstance(exc.info, dict) else ""
-        return exc.error + (f": {detail[:200]}" if detail and detail != exc.error else "")
+        reason = exc.error + (f": {detail[:200]}" if detail and detail != exc.error else "")
+        if not reason and isinstance(exc.status_code, int):  # e.g. 413: a request larger than the cluster takes
+            return f"HTTP {exc.status_code}"
+        return reason
     return str(exc)[:200]

@@ -6,7 +6,8 @@
     <name>-000002              physical index of generation 2
     <name>-meta                gen-000002: meta of a generation (fingerprint, source, times,
                                the user dictionary's text, the names of its blobs)
-                               blob-NAME-gen-000002: a named text kept with a generation
+                               blob-NAME-gen-000002: a named text kept with a generation (its
+                               first part; blob-NAME-gen-000002-part-TOKEN-N: the others)
                                lock: the writer lock (see writer.py)
 
 Readers (engine.py) and the writer (writer.py) both use this module; the read
@@ -51,10 +52,39 @@ def blob_id(name, generation):
     return f"blob-{name}-gen-{generation:06d}"
 
 
+# Characters of a named text per meta-index document. OpenSearch refuses a request
+# larger than its http.max_content_length (100 MB by default), and the texts of a
+# large archive are larger (learnt boilerplate, MinHash signatures: about 150 MB
+# each at 200,000 posts). A part is at most 24 MB of UTF-8, 4 MB of characters
+# written as JSON escapes of 6 bytes each.
+BLOB_PART_CHARS = 4_000_000
+
+
+def part_id(name, generation, token, number):
+    """Id of part `number` (1, 2, ...: the first is the blob's own document) of a text written as `token`."""
+    return f"{blob_id(name, generation)}-part-{token}-{number}"
+
+
 def read_blob(conn, os_client, name, generation):
-    """A generation's named text, or None."""
-    doc = osc.call(conn, os_client.get, index=conn.meta_index, id=blob_id(name, generation), params={"ignore": 404})
-    return (doc.get("_source") or {}).get("text") if doc and doc.get("found") else None
+    """A generation's named text, or None.
+
+    A text written in several parts lists them in its first document; the writer
+    writes the parts before that document and deletes a replaced text's parts after
+    it, so a reader that finds a part missing has raced a new text: it reads again.
+    """
+    for _ in range(3):
+        doc = osc.call(conn, os_client.get, index=conn.meta_index, id=blob_id(name, generation), params={"ignore": 404})
+        if not doc or not doc.get("found"):
+            return None
+        source = doc.get("_source") or {}
+        parts = source.get("parts", 1)
+        if parts <= 1:
+            return source.get("text")
+        ids = [part_id(name, generation, source["token"], n) for n in range(1, parts)]
+        found = osc.call(conn, os_client.mget, index=conn.meta_index, body={"ids": ids})["docs"]
+        if all(d.get("found") for d in found):
+            return "".join([source.get("text", ""), *(d["_source"]["text"] for d in found)])
+    raise SearchEngineError(f"The text '{name}' of index '{conn.index_name}' kept changing while it was read.")
 
 
 def blob_stamp(conn, os_client, name, generation):

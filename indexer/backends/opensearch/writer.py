@@ -35,6 +35,7 @@ with the bulk API; documents rejected with 429 are retried with back-off
 """
 
 import os
+import secrets
 import socket
 import threading
 import time
@@ -43,7 +44,7 @@ from pathlib import Path
 from ...engine import IndexWriter, PartWriter
 from ...errors import BackendUnavailableError, IndexLockedError, SearchEngineError
 from . import client as osc
-from .layout import blob_id, generation_of, live_index, local_user_dict, read_blob, read_meta
+from .layout import BLOB_PART_CHARS, blob_id, generation_of, live_index, local_user_dict, part_id, read_blob, read_meta
 from .mapping import META_MAPPINGS, STORY_MAPPING, document, index_body
 
 # Seconds a lock stays valid without being renewed; a dead writer's lock is free after this.
@@ -219,10 +220,62 @@ class OpenSearchWriter(IndexWriter):
     def _delete_meta(self, generation):
         names = read_meta(self.conn, self.client, generation).get("blobs", ())
         for name in names:
+            self._delete_parts(name, generation, self._blob_head(name, generation))
             osc.call(
                 self.conn, self.client.delete, index=self.conn.meta_index, id=blob_id(name, generation), ignore=404
             )
         osc.call(self.conn, self.client.delete, index=self.conn.meta_index, id=f"gen-{generation:06d}", ignore=404)
+
+    def _write_blob(self, name, text):
+        """Write a named text of this generation in parts of BLOB_PART_CHARS (layout.read_blob reads them).
+
+        The other parts first, under a new token; then the first document, which
+        names them; then the parts of the text it replaced.
+        """
+        generation = self._generation
+        replaced = self._blob_head(name, generation)
+        pieces = [text[i : i + BLOB_PART_CHARS] for i in range(0, len(text), BLOB_PART_CHARS)] or [""]
+        token = secrets.token_hex(4)
+        for number, piece in enumerate(pieces[1:], 1):
+            body = {"kind": "blob-part", "name": name, "generation": generation, "text": piece}
+            osc.call(
+                self.conn,
+                self.client.index,
+                index=self.conn.meta_index,
+                id=part_id(name, generation, token, number),
+                body=body,
+            )
+        body = {"kind": "blob", "name": name, "generation": generation, "text": pieces[0], "parts": len(pieces)}
+        body["token"] = token
+        osc.call(self.conn, self.client.index, index=self.conn.meta_index, id=blob_id(name, generation), body=body)
+        self._delete_parts(name, generation, replaced)
+
+    def _blob_head(self, name, generation):
+        """(token, parts) of a kept text, or None."""
+        doc = osc.call(
+            self.conn,
+            self.client.get,
+            index=self.conn.meta_index,
+            id=blob_id(name, generation),
+            params={"ignore": 404, "_source_includes": "token,parts"},
+        )
+        if not doc or not doc.get("found"):
+            return None
+        source = doc.get("_source") or {}
+        return source.get("token"), source.get("parts", 1)
+
+    def _delete_parts(self, name, generation, head):
+        if head is None or head[0] is None:
+            return
+        token, parts = head
+        for number in range(1, parts):
+            osc.call(
+                self.conn,
+                self.client.delete,
+                index=self.conn.meta_index,
+                id=part_id(name, generation, token, number),
+                params={"ignore": 404},
+            )
 
     @property
     def generation(self):
@@ -265,10 +318,7 @@ class OpenSearchWriter(IndexWriter):
         record["blobs"] = sorted({*record.get("blobs", ()), *self._blobs})
         self._lock.check()
         for name, text in self._blobs.items():
-            body = {"kind": "blob", "name": name, "generation": self._generation, "text": text}
-            osc.call(
-                self.conn, self.client.index, index=self.conn.meta_index, id=blob_id(name, self._generation), body=body
-            )
+            self._write_blob(name, text)
         osc.call(
             self.conn,
             self.client.index,
