@@ -15,10 +15,11 @@ import tempfile
 from pathlib import Path
 
 
-def measure(index, seed, rounds):
+def measure(index, seed, rounds, index_name=None):
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run(
             [sys.executable, "-m", "bench.profile", str(index), "--seed", str(seed), "--rounds", str(rounds)]
+            + (["--index-name", index_name] if index_name else [])
             + ["--json", out.name],
             check=True,
             stdout=subprocess.DEVNULL,
