@@ -4,7 +4,8 @@ Opens the index in this (fresh) process, times the first query after opening,
 the archive-wide requests (stats, the empty query, a zero-hit query, the
 category list), then the harness's mixed query set (bench/queries.py): per
 query its cold time (first time seen) and warm p50/p95, and with ``--profile``
-the top functions by cumulative time over the warm passes (cProfile).
+the top functions by cumulative time over the warm passes (cProfile), and with
+``--profile-first`` those of the first query.
 """
 
 import argparse
@@ -28,7 +29,7 @@ def _timed(fn, *args, **kwargs):
     return (time.perf_counter() - started) * 1000, value
 
 
-def measure(index, seed=0, rounds=10, profiler=None, index_name=None):
+def measure(index, seed=0, rounds=10, profiler=None, index_name=None, first_profiler=None):
     """Figures of one index in this process (see the module docstring), as a dict.
 
     :param index: an index folder, or an OpenSearch URL (then `index_name` names the index).
@@ -38,7 +39,11 @@ def measure(index, seed=0, rounds=10, profiler=None, index_name=None):
     figures = {}
     options = {"index_name": index_name} if index_name else {}
     figures["open_ms"], ix = _timed(system.open, index, **options)
+    if first_profiler:
+        first_profiler.enable()
     figures["first_ms"], _ = _timed(system.search, ix, queries[0])
+    if first_profiler:
+        first_profiler.disable()
     figures["posts"] = ix.doc_count
     archive_wide = {
         "stats (healthz)": lambda: ix.stats(),
@@ -86,12 +91,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0, help="seed of the query set (as python -m bench)")
     ap.add_argument("--rounds", type=int, default=10, help="warm passes over the query set (default 10)")
     ap.add_argument("--profile", action="store_true", help="print the top functions of the warm passes")
+    ap.add_argument("--profile-first", action="store_true", help="print the top functions of the first query")
     ap.add_argument("--top", type=int, default=25, help="functions listed by --profile (default 25)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args(argv)
 
     profiler = cProfile.Profile() if args.profile else None
-    f = measure(args.index, args.seed, args.rounds, profiler, args.index_name)
+    first_profiler = cProfile.Profile() if args.profile_first else None
+    f = measure(args.index, args.seed, args.rounds, profiler, args.index_name, first_profiler)
     print(f"posts {f['posts']:,}; open {f['open_ms']:.0f} ms; first query {f['first_ms']:.0f} ms")
     for name, (cold, warm) in f["archive_wide"].items():
         print(f"{name:16} cold {cold:7.1f} ms  warm {warm:7.1f} ms")
@@ -103,10 +110,11 @@ def main(argv=None):
     print(f"peak RSS {f['rss_mb']:.0f} MB")
     if args.json:
         args.json.write_text(json.dumps(f, ensure_ascii=False, indent=1))
-    if profiler:
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
-        print(out.getvalue())
+    for title, made in (("first query", first_profiler), ("warm passes", profiler)):
+        if made:
+            out = io.StringIO()
+            pstats.Stats(made, stream=out).sort_stats("cumulative").print_stats(args.top)
+            print(f"── {title} ──\n{out.getvalue()}")
     return 0
 
 
