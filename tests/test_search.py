@@ -496,7 +496,7 @@ def test_a_verbatim_check_cut_by_the_deadline_goes_on_at_the_next_search(tmp_pat
     indexer.reindex(root, tmp_path / "ix", jobs=1)
     ix = indexer.open_index(tmp_path / "ix")
 
-    def late(self):  # the third check of a search is past the deadline: after the first chunk of candidates
+    def late(self):  # the third check of a search is past the deadline: the 256th candidate
         self.checks = getattr(self, "checks", 0) + 1
         return self.checks == 3
 

@@ -28,10 +28,7 @@ Totals, facets (a ``terms`` aggregation, ordered by count then name) and
 months (a ``date_histogram`` by calendar month in the query's zone) come with
 the first search, computed over every match (aggregations ignore the
 post_filter). Any shard failure fails the search (after RETRIES tries): a
-partial answer would give wrong totals. A search with a deadline (the time
-budget of SearchIndex.search) passes what is left of it as the request's
-``timeout``: shards that run out of time return what they collected, and the
-result is marked partial, as the Whoosh backend marks one cut short.
+partial answer would give wrong totals.
 
 The segmenter queries are cut with is the live generation's (its user
 dictionary is kept in the cluster); which generation is live is looked up at
@@ -74,8 +71,6 @@ _STREAM_SEPARATORS = re.compile(f"[{POSITION_SEP}{SAME_POSITION_SEP}]")
 # Tries of a search whose shards partly failed (e.g. a node just died), and the wait between them.
 RETRIES = 3
 RETRY_WAIT = 0.5
-# Least time a search past its deadline is still given, in milliseconds (it returns what it finds by then).
-MIN_TIMEOUT_MS = 10
 
 # Ids fetched per page by ids().
 IDS_PAGE = 5000
@@ -155,21 +150,14 @@ class OpenSearchEngine(SearchEngine):
 
     # ── requests ──
 
-    def _search(self, body, deadline=None):
-        """Run a search on the alias; retry, then fail, when shards fail.
-
-        With a `deadline` (time.monotonic()), the search is given what is left of
-        it as its timeout; an answer that ran out of time has ``timed_out`` set.
-        """
+    def _search(self, body):
+        """Run a search on the alias; retry, then fail, when shards fail."""
         shards = self._live()[4]
         params = {"search_type": "dfs_query_then_fetch"} if shards > 1 else {}
         for attempt in range(RETRIES):
-            if deadline is not None:
-                left = int((deadline - time.monotonic()) * 1000)
-                body = {**body, "timeout": f"{max(left, MIN_TIMEOUT_MS)}ms"}
             answer = osc.call(self.conn, self.client.search, index=self.conn.index_name, body=body, params=params)
             failed = answer.get("_shards", {}).get("failed", 0)
-            if not failed and (deadline is not None or not answer.get("timed_out")):
+            if not failed and not answer.get("timed_out"):
                 return answer
             if attempt < RETRIES - 1:
                 time.sleep(RETRY_WAIT)
@@ -203,28 +191,23 @@ class OpenSearchEngine(SearchEngine):
         size = max(0, min(limit, MAX_RESULT_WINDOW - offset))
         if not size:  # a page past the end (or past the result window): counts only
             offset = 0
-        deadline = query.deadline
         if query.sort == "date":
             body = _body(match, offset, size, query, seg, name_exact=exact)
             body["aggs"] = aggs
-            answer = self._search(body, deadline)
+            answer = self._search(body)
             hits = [_engine_hit(h, "exact" in h.get("matched_queries", ())) for h in answer["hits"]["hits"]]
-            partial = bool(answer.get("timed_out"))
         else:
             body = _body(match, offset, size, query, seg)
             body["post_filter"] = exact
             body["aggs"] = aggs
-            answer = self._search(body, deadline)
-            partial = bool(answer.get("timed_out"))
+            answer = self._search(body)
             exact_total = answer["hits"]["total"]["value"]
             hits = [_engine_hit(h, True) for h in answer["hits"]["hits"]]
             rest_total = answer["aggregations"]["matched"]["doc_count"] - exact_total
             if len(hits) < size and rest_total > 0:
                 rest = _body(_minus(match, exact), max(0, offset - exact_total), size - len(hits), query, seg)
                 rest["track_total_hits"] = False
-                more = self._search(rest, deadline)
-                partial = partial or bool(more.get("timed_out"))
-                hits += [_engine_hit(h, False) for h in more["hits"]["hits"]]
+                hits += [_engine_hit(h, False) for h in self._search(rest)["hits"]["hits"]]
         aggregations = answer["aggregations"]
         facets = {b["key"]: b["doc_count"] for b in aggregations["facets"]["buckets"]}
         facets = dict(sorted(facets.items(), key=lambda item: (-item[1], item[0])))
@@ -237,7 +220,6 @@ class OpenSearchEngine(SearchEngine):
             months=months,
             feeds=feeds,
             stories=aggregations["stories"]["value"],
-            partial=partial,
         )
 
     def ids(self, query):
