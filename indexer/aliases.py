@@ -202,15 +202,15 @@ class LearntAliases:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._cached = (None, None, Counter(), Synonyms({}))  # (blob stamp, blob text, counts, synonyms)
+        self._cached = None  # (blob stamp, blob text, counts, synonyms)
 
     def _load(self, engine):
         stamp = engine.blob_stamp(COUNTS_BLOB)  # the blob is read again only when it changed
         cached = self._cached
-        if stamp is not None and stamp == cached[0]:
+        if cached is not None and stamp is not None and stamp == cached[0]:
             return cached[1:]
         text = engine.read_blob(COUNTS_BLOB)
-        if cached[1] != text or cached[0] is None:
+        if cached is None or cached[1] != text:
             counts = counts_of(text, None if text else engine.read_blob(BLOB))
             cached = (stamp, text, counts, synonyms_of(counts))
         else:

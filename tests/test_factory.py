@@ -57,7 +57,7 @@ def test_test_config_wins_over_environment(monkeypatch, web_index_dir, tmp_path)
 
 def test_index_opened_once_and_kept_in_extensions(web_app, web_client):
     ix = web_app.extensions["search"]
-    assert ix is not None
+    assert isinstance(ix, indexer.SearchIndex)
     web_client.get("/?q=课后服务")
     web_client.get("/api/search?q=课后服务")
     assert web_app.extensions["search"] is ix

@@ -206,7 +206,8 @@ class WhooshEngine(SearchEngine):
         """(matching docnums, verbatim docnums, cut short by the deadline) for a query under its filters."""
         reader = searcher.reader()
         state = _state_key(reader, generation)
-        sets = DocSets(searcher, seg, self._local.char_search, self._sets, state, deadline=query.deadline)
+        frequency = self._frequency(reader, state)
+        sets = DocSets(searcher, seg, self._local.char_search, self._sets, state, query.deadline, frequency)
         parsed = query.parsed
         if query.max_postings is not None:
             sets.check_cost(parsed, query.max_postings)
@@ -301,7 +302,7 @@ class WhooshEngine(SearchEngine):
 
         Whoosh looks a term up in every segment's term table: tens of file reads
         for one term in an archive of many segments, for every query that has it.
-        The key is the one DocSets.doc_frequency uses, so both share the values.
+        The postings cost check (DocSets), BM25's idf and corrections all use it.
         """
 
         def frequency(field, text):

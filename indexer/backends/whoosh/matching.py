@@ -42,14 +42,17 @@ def _grams(chars):
 class DocSets:
     """Docnum sets for the clauses of queries, over one searcher (memoised per term and clause)."""
 
-    def __init__(self, searcher, seg, char_search, cache=None, state=None, deadline=None):
+    def __init__(self, searcher, seg, char_search, cache=None, state=None, deadline=None, frequency=None):
         """:param char_search: ``char_search(docnums, field, needle)`` → those of `docnums` (ascending)
             whose char tokens in `field`, as UTF-8 bytes, contain `needle`.
         :param cache: a SetCache shared by searches of index state `state` (None: memoise per DocSets only).
         :param deadline: time.monotonic() past which verbatim checks and OR alternatives are cut
             short (``partial`` is then set): matches may be missing, never added.
+        :param frequency: ``frequency(field, text)`` → a term's document frequency (default: the
+            reader's; the engine passes the one it keeps per index state).
         """
         self.reader = searcher.reader()
+        self.doc_frequency = frequency or self.reader.doc_frequency
         self.seg = seg
         self.char_search = char_search
         self.cache = cache
@@ -81,14 +84,6 @@ class DocSets:
                 f"The query would read {cost:,} postings, more than the {limit:,} a search may read; "
                 "use fewer or less common terms."
             )
-
-    def doc_frequency(self, field, text):
-        """Posts having `text` in `field`, deleted ones included: the postings a search of it reads.
-
-        Kept in the cache under the key the engine's scorer uses (engine._frequency).
-        """
-        build = lambda: self.reader.doc_frequency(field, text)  # noqa: E731 (a lookup per segment)
-        return build() if self.cache is None else self.cache.get(self.state, ("frequency", field, text), build)
 
     def term(self, field, text):
         """All live docnums having `text` in `field` (a FrozenBitMap)."""

@@ -134,23 +134,18 @@ class Tables:
     def locate(self, keys):
         """(positions in `keys`, docnums) of the posts with those keys, deleted ones included.
 
-        A key may stand for several documents of a segment (a post's old versions until
-        a merge drops them): each is listed, with the position of its key.
+        A segment holds a path once (``path`` is unique, and a merge copies live
+        documents only), so a key matches at most one document per segment; a
+        post's replaced versions lie in other segments, deleted.
         """
         found, docnums = [], []
         for base, sorted_keys, docs in self._ids:
             if not len(sorted_keys) or not len(keys):
                 continue
-            left = np.searchsorted(sorted_keys, keys, side="left")
-            many = np.searchsorted(sorted_keys, keys, side="right") - left
-            hit = np.flatnonzero(many)
-            if len(hit) and many[hit].max() > 1:
-                at = np.concatenate([np.arange(left[i], left[i] + many[i]) for i in hit])
-                hit = np.repeat(hit, many[hit])
-            else:
-                at = left[hit]
+            at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+            hit = np.flatnonzero(sorted_keys[at] == keys)
             found.append(hit)
-            docnums.append(docs[at].astype(np.int64) + base)
+            docnums.append(docs[at[hit]].astype(np.int64) + base)
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(found), np.concatenate(docnums)
