@@ -28,9 +28,10 @@ from ...models import Article, IndexStats, post_id
 from ...query import CHAR_FIELDS, WORD_FIELDS
 from . import adapter
 from .cache import SetCache
+from .frequent import FrequentPostings
 from .matching import DocSets
 from .schema import CHARS_COLUMN_FIELDS, outdated_message
-from .scoring import TierScorer, global_lengths, global_postings
+from .scoring import TierScorer, global_lengths
 from .tables import StoryTable, Tables
 
 # Categories listed by stats().
@@ -207,7 +208,8 @@ class WhooshEngine(SearchEngine):
         reader = searcher.reader()
         state = _state_key(reader, generation)
         frequency = self._frequency(reader, state)
-        sets = DocSets(searcher, seg, self._local.char_search, self._sets, state, query.deadline, frequency)
+        postings = self._postings(searcher, generation)
+        sets = DocSets(searcher, seg, self._local.char_search, self._sets, state, query.deadline, frequency, postings)
         parsed = query.parsed
         if query.max_postings is not None:
             sets.check_cost(parsed, query.max_postings)
@@ -292,8 +294,10 @@ class WhooshEngine(SearchEngine):
         def lengths(field):
             return self._per_state(reader, generation, f"lengths:{field}", lambda: global_lengths(reader, field))
 
+        kept = self._postings(searcher, generation)
+
         def postings(field, text):
-            return self._sets.get(state, ("weights", field, text), lambda: global_postings(reader, field, text))
+            return self._sets.get(state, ("weights", field, text), lambda: kept.arrays(reader, field, text))
 
         return TierScorer(searcher, lengths, postings, self._frequency(reader, state))
 
@@ -309,6 +313,11 @@ class WhooshEngine(SearchEngine):
             return self._sets.get(state, ("frequency", field, text), lambda: reader.doc_frequency(field, text))
 
         return frequency
+
+    def _postings(self, searcher, generation):
+        """The FrequentPostings of what `searcher` sees (the files the writer keeps), once per index state."""
+        reader = searcher.reader()
+        return self._per_state(reader, generation, "postings", lambda: FrequentPostings(reader, self._live()[1]))
 
     def _tables(self, searcher, generation):
         """Per-post tables (tables.Tables) of what `searcher` sees, built once per index state."""

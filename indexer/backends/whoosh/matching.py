@@ -17,8 +17,9 @@ Verbatim matches come from postings as far as they can:
   the check costs about what the answer holds.
 
 Sets are pyroaring BitMaps, so unions, intersections and counts run in C; the
-posts of each term are decoded from Whoosh's posting blocks once and kept in
-the engine's SetCache (cache.py) for the queries that follow.
+posts of each term are read once (frequent.py: from the files the writer keeps
+for frequent terms, else from Whoosh's posting blocks) and kept in the
+engine's SetCache (cache.py) for the queries that follow.
 """
 
 import time
@@ -28,7 +29,7 @@ from pyroaring import BitMap, FrozenBitMap
 from ...analysis import query_words
 from ...errors import QueryError
 from ...query import CHAR_FIELDS, WORD_FIELDS, WORD_TWIN
-from .adapter import posting_blocks
+from .frequent import FrequentPostings
 from .schema import BIGRAM_FIELDS
 
 # Candidates checked verbatim between two looks at the deadline.
@@ -42,7 +43,9 @@ def _grams(chars):
 class DocSets:
     """Docnum sets for the clauses of queries, over one searcher (memoised per term and clause)."""
 
-    def __init__(self, searcher, seg, char_search, cache=None, state=None, deadline=None, frequency=None):
+    def __init__(
+        self, searcher, seg, char_search, cache=None, state=None, deadline=None, frequency=None, postings=None
+    ):
         """:param char_search: ``char_search(docnums, field, needle)`` → those of `docnums` (ascending)
             whose char tokens in `field`, as UTF-8 bytes, contain `needle`.
         :param cache: a SetCache shared by searches of index state `state` (None: memoise per DocSets only).
@@ -50,8 +53,10 @@ class DocSets:
             short (``partial`` is then set): matches may be missing, never added.
         :param frequency: ``frequency(field, text)`` → a term's document frequency (default: the
             reader's; the engine passes the one it keeps per index state).
+        :param postings: the FrequentPostings of the reader's state (default: one that decodes every term).
         """
         self.reader = searcher.reader()
+        self.postings = postings or FrequentPostings(self.reader)
         self.doc_frequency = frequency or self.reader.doc_frequency
         self.seg = seg
         self.char_search = char_search
@@ -90,7 +95,7 @@ class DocSets:
         key = (field, text)
         docs = self._term_sets.get(key)
         if docs is None:
-            build = lambda: FrozenBitMap(term_docs(self.reader, field, text))  # noqa: E731
+            build = lambda: FrozenBitMap(self.postings.docs(self.reader, field, text))  # noqa: E731
             docs = build() if self.cache is None else self.cache.get(self.state, ("term", field, text), build)
             self._term_sets[key] = docs
         return docs
@@ -197,16 +202,3 @@ class DocSets:
             if self.cache is not None:
                 self.cache.discard(self.state, progress_key)
         return found
-
-
-def term_docs(reader, field, text):
-    """Live docnums of a term, across segments, as a BitMap."""
-    docs = BitMap()
-    for leaf, base in reader.leaf_readers():
-        deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
-        for ids in posting_blocks(leaf, field, text):
-            if base or deleted:
-                docs.update([base + d for d in ids if d not in deleted])
-            else:
-                docs.update(ids)
-    return docs

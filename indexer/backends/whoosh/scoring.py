@@ -120,21 +120,6 @@ def _best(docs, values, count):
     return docs[np.lexsort((docs, -values))]
 
 
-def global_postings(reader, field, text):
-    """(docnums, weights) of a term over every segment of `reader`, deleted documents dropped."""
-    docs, weights = [], []
-    for leaf, base in reader.leaf_readers():
-        ids, w = adapter.posting_arrays(leaf, field, text)
-        if leaf.has_deletions() and len(ids):
-            keep = ~np.isin(ids, np.fromiter(leaf.deleted_docs_set, dtype=np.uint32))
-            ids, w = ids[keep], w[keep]
-        docs.append(ids + np.uint32(base))
-        weights.append(w)
-    if not docs:
-        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.float32)
-    return np.concatenate(docs), np.concatenate(weights)
-
-
 def global_lengths(reader, field):
     """Every document's length in `field` over all segments of `reader`."""
     parts = [adapter.field_lengths(leaf, field) for leaf, _ in reader.leaf_readers()]

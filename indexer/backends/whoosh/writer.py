@@ -8,8 +8,12 @@ when it is complete, so an interrupted run leaves the old one answering.
 Posts are added through parts: each part (in a worker process, or in the
 writing process) writes Whoosh segments of its own, one per SEGMENT_DOCS
 posts, and the writing process commits them all at once with its deletions.
+Beside each segment, files of our own save readers work: its frequent terms'
+postings (frequent.py; written by the part that wrote the segment) and its
+per-post tables (tables.py; written at commit).
 """
 
+import logging
 import shutil
 from datetime import timezone
 from pathlib import Path
@@ -22,8 +26,10 @@ from ... import store
 from ...engine import IndexWriter, PartWriter
 from ...errors import IndexCorruptError, IndexNotFoundError, IndexVersionError, SearchEngineError
 from ...models import feed_of
-from . import adapter, tables
+from . import adapter, frequent, tables
 from .schema import BIGRAM_FIELDS, CHARS_COLUMN_FIELDS, build_schema, outdated_message
+
+log = logging.getLogger(__name__)
 
 # Posts per segment written by a part. Every segment costs each query a term
 # lookup per term, and each term's postings carry a block header per segment, so
@@ -204,7 +210,9 @@ class WhooshWriter(IndexWriter):
         if optimize:
             ix.optimize()  # one segment, no deleted posts
         with ix.reader() as reader:
-            tables.keep_segment_tables(self._gen_dir, reader)  # before readers see a new generation
+            # Before readers see a new generation; for segments the parts kept none of (merged ones).
+            tables.keep_segment_tables(self._gen_dir, reader)
+            frequent.keep_frequent_postings(self._gen_dir, reader)
         ix.close()
         for name, text in self._blobs.items():
             store.write_atomic(store.blob_path(self._gen_dir, name), text)
@@ -223,6 +231,7 @@ class WhooshPart(PartWriter):
     """Writes added posts into new segments of a generation (one per SEGMENT_DOCS posts)."""
 
     def __init__(self, gen_dir):
+        self.gen_dir = gen_dir
         self.ix = adapter.open_index_dir(gen_dir)
         self.schema = self.ix.schema
         self.segments = []
@@ -241,8 +250,20 @@ class WhooshPart(PartWriter):
 
     def _close(self):
         if self.writer is not None:
-            self.segments.append(adapter.finalize_segment(self.writer))
+            segment = adapter.finalize_segment(self.writer)
             self.writer = None
+            self.segments.append(segment)
+            self._keep_frequent(segment)
+
+    def _keep_frequent(self, segment):
+        """Keep the new segment's frequent postings here, in parallel with the other parts, not at commit."""
+        reader = SegmentReader(self.ix.storage, self.schema, segment)
+        try:
+            frequent.write_segment_postings(self.gen_dir, reader)
+        except OSError as error:  # the commit tries again; readers decode the postings meanwhile
+            log.warning("Could not keep the postings of segment %s (%s).", segment.segment_id(), error)
+        finally:
+            reader.close()
 
     def finish(self):
         self._close()
