@@ -65,6 +65,9 @@ def test_kept_postings_equal_whoosh_postings(keep_every_term, demo_dir, tmp_path
                     assert docs.tolist() == want_docs.tolist() and weights.tolist() == want_weights.tolist()
                 compared += 1
         assert compared > 1000
+        # The vocabulary (spelling corrections, pinyin) read from the kept lexicons is Whoosh's.
+        vocabulary = kept.vocabulary(reader)
+        assert vocabulary == decoded.vocabulary(reader) and vocabulary.get("人工智能", 0) > 0
         # Nothing deleted is found: the deleted and the replaced versions' docnums are not live.
         live = ix.engine._tables(searcher, ix.generation).live
         assert kept.docs(reader, "content_c", "的") <= live
@@ -110,6 +113,7 @@ def test_a_file_that_is_not_the_segments_is_ignored(keep_every_term, demo_dir, t
         assert [SegmentPostings.open(gen_dir, leaf) for leaf, _ in reader.leaf_readers()] == [None, None]
     fresh = indexer.open_index(tmp_path / "ix")
     assert fresh.search("人工智能", expand=False).total == before > 0
+    assert fresh.engine.vocabulary() == ix.engine.vocabulary() and fresh.engine.vocabulary()
     # The next reindex, even one that changes nothing, writes them again.
     indexer.reindex(tmp_path / "posts", tmp_path / "ix", jobs=1)
     with fresh.engine._searcher() as (searcher, _, _):

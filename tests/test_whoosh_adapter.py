@@ -6,6 +6,7 @@ A Whoosh upgrade that changes any of them must fail here, in one place.
 import pytest
 from fixture_posts import write_post
 from whoosh import index as whoosh_index
+from whoosh.codec import whoosh3
 from whoosh.writing import SegmentWriter
 
 import indexer
@@ -74,6 +75,27 @@ def test_text_column_reads_every_document_of_a_segment(tmp_path):
                 values = adapter.text_column(leaf, field)
                 column = leaf.column_reader(field)
                 assert values == [column[d] for d in range(leaf.doc_count_all())] and len(set(values)) > 2
+
+
+def test_text_column_offsets_are_whooshs(tmp_path):
+    """The offsets of text columns (and of stored fields) summed in C equal those Whoosh's loop makes."""
+    root = tmp_path / "posts"
+    for i in range(40):
+        write_post(root, f"频道{i % 3}/{i:03d}.md", title=f"第{i}篇", body="<p>课后服务</p>" * (i % 4 + 1))
+    indexer.reindex(root, tmp_path / "ix", jobs=1)
+    ix = indexer.open_index(tmp_path / "ix")
+    with ix.engine._searcher() as (searcher, _, _):
+        compared = 0
+        for leaf, _base in searcher.reader().leaf_readers():
+            stored = leaf._perdoc._cached_reader("_stored", whoosh3.STORED_COLUMN)
+            for column in (leaf.column_reader("chars", translate=False), stored._child):  # pickles over var bytes
+                offsets, lengths = list(column._offsets), list(column._lengths)
+                adapter.WHOOSH_READ_OFFSETS(column)
+                assert offsets == list(column._offsets) and lengths == list(column._lengths)
+                assert len(offsets) == leaf.doc_count_all() and len(set(offsets)) == len(offsets)
+                compared += 1
+        assert compared == 2
+        assert searcher.stored_fields(3)["path"].endswith(".md")
 
 
 @pytest.mark.parametrize("gap, longest", [(0, 1), (200, 600), (64 * 1024, 4 * 1024 * 1024)])

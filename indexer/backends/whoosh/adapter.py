@@ -12,6 +12,9 @@ than the backend quietly.
 - Postings with their weights, and the field-length columns BM25 reads,
   decoded into arrays (``W3LeafMatcher``'s blocks, ``W3PerDocReader``'s
   length columns) so that a tier is scored at once (scoring.py).
+- A text column's offsets (``VarBytesColumn.Reader``, also under stored fields)
+  derived from its lengths in C instead of a Python loop: opening the stored
+  fields of a 10,000-post segment cost 3 ms, on every first hit in a segment.
 - Numeric columns read as one array (``NumericColumn.Reader``'s file and offsets), and
   text columns in one read (``VarBytesColumn.Reader``'s offsets and lengths); the
   posts of a text column searched for a byte string in runs of neighbouring posts,
@@ -27,7 +30,10 @@ than the backend quietly.
 import io
 import pickle
 import re
+import struct
+from array import array
 from collections import Counter
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -328,6 +334,35 @@ def text_column(leaf, field):
     return [data[o : o + n].decode("utf-8") for o, n in zip(offsets, lengths)]
 
 
+def _read_offsets_and_lengths(self):
+    """``VarBytesColumn.Reader._read_offsets_and_lengths`` with offsets from itertools.accumulate.
+
+    Whoosh's own, but for the last step: where the column kept no offsets,
+    they are the running sum of the lengths, which Whoosh adds up in Python.
+    """
+    dbfile, doccount = self._dbfile, self._doccount
+    lastbyte = self._basepos + self._length - 1
+    lens_code = chr(dbfile.get_byte(lastbyte))
+    offsets = None
+    if lens_code == "X":
+        self.had_stored_offsets = True
+        lens_code = chr(dbfile.get_byte(lastbyte - 2))
+        offsets_code = chr(dbfile.get_byte(lastbyte - 1))
+        offsetstart = (lastbyte - 2) - doccount * struct.calcsize(offsets_code)
+        offsets = dbfile.get_array(offsetstart, offsets_code, doccount)
+        lastbyte = offsetstart
+    lengths = dbfile.get_array(lastbyte - struct.calcsize(lens_code) * doccount, lens_code, doccount)
+    if offsets is None:
+        offsets = array("L", accumulate(lengths, initial=0))
+        offsets.pop()
+    self._offsets = offsets
+    self._lengths = lengths
+
+
+WHOOSH_READ_OFFSETS = VarBytesColumn.Reader._read_offsets_and_lengths
+VarBytesColumn.Reader._read_offsets_and_lengths = _read_offsets_and_lengths
+
+
 # A run of posts read in one piece is cut when the next post lies this far beyond
 # its end (reading the gap would cost more than another read) or the run is this long.
 RUN_GAP_BYTES = 64 * 1024
@@ -342,25 +377,36 @@ class ColumnSearch:
     value per call (a seek and a read each: tens of thousands for a common phrase);
     here the sorted docnums of each segment are read in runs of neighbours, one
     read per run, and searched in place (``bytes.find`` within bounds, no copies).
-    Keeps per-segment column readers: one per searcher, not shared between threads.
+    Keeps per-segment column readers, opened when a segment first has posts to
+    check (opening one reads the offsets of all its posts): one per searcher,
+    not shared between threads.
     """
 
     def __init__(self, reader, field):
-        self._segments = []  # (base docnum, end docnum, column reader or None)
+        self._field = field
+        self._segments = []  # (base docnum, end docnum, leaf)
         for leaf, base in reader.leaf_readers():
-            size = leaf.doc_count_all()
-            column = leaf.column_reader(field, translate=False) if size and leaf.has_column(field) else None
-            self._segments.append((base, base + size, column))
+            self._segments.append((base, base + leaf.doc_count_all(), leaf))
+        self._columns = {}  # base docnum -> column reader, or None for a segment without the column
+
+    def _column(self, base, leaf):
+        if base not in self._columns:
+            has = leaf.doc_count_all() and leaf.has_column(self._field)
+            self._columns[base] = leaf.column_reader(self._field, translate=False) if has else None
+        return self._columns[base]
 
     def having(self, docnums, line, needle):
         """Those of `docnums` (ascending ints) whose line `line` holds `needle` (bytes without a newline)."""
         found, at = [], 0
         docnums = list(docnums)
-        for base, end, column in self._segments:
+        for base, end, leaf in self._segments:
             start = at
             while at < len(docnums) and docnums[at] < end:
                 at += 1
-            if column is None or start == at:
+            if start == at:
+                continue
+            column = self._column(base, leaf)
+            if column is None:
                 continue
             local = [d - base for d in docnums[start:at]]
             if isinstance(column, VarBytesColumn.Reader):
