@@ -174,8 +174,8 @@ class SearchEngine(ABC):
         """A value that changes whenever what searches see changes (a commit, a new generation)."""
         return self.generation
 
-    def warm(self):  # noqa: B027 (a backend with nothing to prepare keeps this)
-        """Build what the first search of the current index state would build (tables, caches)."""
+    def warm(self, tz=timezone.utc):  # noqa: B027 (a backend with nothing to prepare keeps this)
+        """Build what the first search of the current index state would build (tables, caches; months in `tz`)."""
 
 
 class IndexWriter(ABC):

@@ -269,7 +269,8 @@ def test_leftovers_of_failed_runs_are_removed_before_anything_is_written(tmp_pat
     result = run_cli("reindex", root, "--index", index_dir, "--jobs", 1)
     assert result.returncode == 0, result.stderr
     assert indexer.open_index(index_dir).search("新增的正文").total == 1
-    new_segment = (gen_dir.name + "/MAIN_", gen_dir.name + "/tables-MAIN_")  # a segment and its kept tables
+    # A segment, its kept tables and its kept postings.
+    new_segment = tuple(gen_dir.name + prefix for prefix in ("/MAIN_", "/tables-MAIN_", "/frequent-MAIN_"))
     assert set(index_files(index_dir)) - set(before) <= {
         p for p in index_files(index_dir) if p.startswith(new_segment) or "_MAIN_" in p
     }

@@ -159,10 +159,11 @@ class WhooshEngine(SearchEngine):
         generation, _, ix, _ = self._live()
         return generation, ix.latest_generation()
 
-    def warm(self):
+    def warm(self, tz=timezone.utc):
         with self._searcher() as (searcher, generation, _):
-            self._tables(searcher, generation)
+            self._tables(searcher, generation).months(tz)
             self._stories(searcher)
+            self._postings(searcher, generation)
 
     def vocabulary(self):
         with self._searcher() as (searcher, generation, _):

@@ -386,7 +386,8 @@ class StoryTable:
         if not listed:
             return len(docs)
         labels = self.label[np.frombuffer(listed.to_array(), dtype=np.uint32)]
-        return len(docs) - len(listed) + len(np.unique(labels))
+        labels.sort()  # distinct labels counted without np.unique (its first call imports numpy.ma: 20 ms)
+        return len(docs) - len(listed) + 1 + int(np.count_nonzero(np.diff(labels)))
 
     def docs(self, stories):
         """The live posts of the stories named (ids from `of`)."""
