@@ -19,8 +19,10 @@ than the backend quietly.
   text columns in one read (``VarBytesColumn.Reader``'s offsets and lengths); the
   posts of a text column searched for a byte string in runs of neighbouring posts,
   one read per run (``ColumnSearch``).
-- Posting lists read a block at a time (``leaf._terms``, ``W3LeafMatcher``'s
-  block decoding) instead of a posting at a time.
+- Posting lists read in one piece and their blocks decoded by us (``leaf._terms``,
+  ``W3LeafMatcher``'s extent, Whoosh 3's block layout), ids summed in NumPy:
+  Whoosh reads each block's header in about thirty small reads and decodes its
+  ids a posting at a time.
 - Postings built directly in Whoosh's byte formats for pre-analysed tokens.
 - Building a segment: the posting pool's spilled runs pickled in chunks
   (``PostingPool._write_run``/``_read_run``), and each field's lengths looked up
@@ -31,13 +33,14 @@ import io
 import pickle
 import re
 import struct
+import zlib
 from array import array
 from collections import Counter
-from itertools import accumulate
+from itertools import accumulate, chain
 from pathlib import Path
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, _lenfield
 from whoosh.columns import VarBytesColumn
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
@@ -279,23 +282,9 @@ def _column_bytes(column, size):
     return column._dbfile.get(column._basepos, count * column._fixedlen)
 
 
-def posting_blocks(leaf, field, text):
-    """Yield the document ids of a term in one segment, a block (list) at a time; nothing if absent."""
-    matcher = _term_matcher(leaf, field, text)
-    if matcher is None:
-        return
-    if isinstance(matcher, W3LeafMatcher):
-        # Whoosh's own block decoding, without its per-posting method calls.
-        while matcher.is_active():
-            matcher._read_ids()
-            yield matcher._ids
-            matcher._next_block()
-        return
-    ids = []
-    while matcher.is_active():  # short lists inlined in the term index
-        ids.append(matcher.id())
-        matcher.next()
-    yield ids
+def posting_ids(leaf, field, text):
+    """The document ids of a term in one segment, ascending, as a uint32 array (empty if absent)."""
+    return _postings(leaf, field, text, weights=False)[0]
 
 
 def numeric_column(leaf, field):
@@ -453,26 +442,75 @@ def _line_has(data, begin, end, line, needle):
 
 def posting_arrays(leaf, field, text):
     """(document ids, weights) of a term in one segment as NumPy arrays (uint32, float32); empty if absent."""
-    ids, weights = [], []
+    return _postings(leaf, field, text, weights=True)
+
+
+def _postings(leaf, field, text, weights):
     matcher = _term_matcher(leaf, field, text)
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.uint32))
-            weights.append(np.asarray(matcher._weights, dtype=np.float32))
-            matcher._next_block()
-    elif matcher is not None:
-        block_ids, block_weights = [], []
-        while matcher.is_active():  # short lists inlined in the term index
-            block_ids.append(matcher.id())
-            block_weights.append(matcher.weight())
-            matcher.next()
-        ids.append(np.asarray(block_ids, dtype=np.uint32))
-        weights.append(np.asarray(block_weights, dtype=np.float32))
-    if not ids:
-        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.float32)
-    return np.concatenate(ids), np.concatenate(weights)
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+        length = matcher._length
+        if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length it unpacks in a 1-tuple
+            (length,) = length
+        return _decode_blocks(matcher._postfile.get(matcher._startoffset, length), weights)
+    ids, values = [], []
+    while matcher is not None and matcher.is_active():  # short lists inlined in the term index
+        ids.append(matcher.id())
+        if weights:
+            values.append(matcher.weight())
+        matcher.next()
+    return np.asarray(ids, dtype=np.uint32), (np.asarray(values, dtype=np.float32) if weights else None)
+
+
+_BLOCK_LENGTH = struct.Struct("!i")
+
+
+def _decode_blocks(data, weights):
+    """(ids uint32, weights float32 or None) of a posting list in Whoosh 3's block format, read in one piece.
+
+    What ``W3LeafMatcher`` decodes block by block, with its file reads: the
+    list is WHOOSH3_HEADER_MAGIC, then blocks of a signed length (negative for
+    the last), a pickled info tuple (count, last id, max weight, compression,
+    min and max length bytes) and the pickled (maybe zlib-compressed) data
+    tuple (ids as deltas, weights: None for all 1.0, one float for all the
+    same, or a tuple; values). Here the whole list is one read, the
+    ids' deltas are summed in NumPy, and the weights are made arrays at once.
+    """
+    if data[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"Block tag error {bytes(data[:4])!r}")
+    view, at = memoryview(data), 4
+    deltas, counts, block_weights = [], [], []
+    while True:
+        (length,) = _BLOCK_LENGTH.unpack_from(data, at)
+        end = at + 4 + abs(length)
+        block = io.BytesIO(view[at + 4 : end])
+        count, _last, _most, compression, _low, _high = pickle.load(block)
+        body = view[at + 4 + block.tell() : end]
+        ids, block_weight, _values = pickle.loads(zlib.decompress(body) if compression else body)
+        deltas.append(ids)
+        counts.append(count)
+        if weights:
+            block_weights.append(block_weight)
+        if length < 0:
+            break
+        at = end
+    total = sum(counts)
+    values = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=total)
+    # Each block's deltas start from 0: sum them, then take off the sum of the blocks before.
+    summed = np.cumsum(values)
+    ends = np.cumsum(counts)
+    summed -= np.repeat(np.concatenate(([0], summed[ends[:-1] - 1])), counts)
+    ids = summed.astype(np.uint32)
+    if not weights:
+        return ids, None
+    parts = [
+        np.ones(n, dtype=np.float32)
+        if w is None
+        else np.full(n, w, dtype=np.float32)
+        if isinstance(w, float)
+        else np.asarray(w, dtype=np.float32)
+        for n, w in zip(counts, block_weights)
+    ]
+    return ids, np.concatenate(parts)
 
 
 _BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)

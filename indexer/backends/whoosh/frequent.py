@@ -152,8 +152,7 @@ def segment_records(leaf):
                 ids, weights = adapter.posting_arrays(leaf, field, text)
                 code, scale, weight_bytes = _weights(weights)
             else:
-                blocks = adapter.posting_blocks(leaf, field, text)
-                ids = np.concatenate([np.asarray(ids, dtype=np.uint32) for ids in blocks])
+                ids = adapter.posting_ids(leaf, field, text)
                 code, scale, weight_bytes = WEIGHTS_NONE, 0.0, b""
             kind, docs_bytes = _docs(ids, size)
             name = _name(field, text)
@@ -343,13 +342,9 @@ class FrequentPostings:
         found = BitMap()
         for leaf, base, kept, deleted in self._leaves(reader):
             got = kept.read(field, text) if kept is not None else None
-            if got is not None:
-                ids = got[0]
-            else:
-                blocks = [np.asarray(ids, dtype=np.uint32) for ids in adapter.posting_blocks(leaf, field, text)]
-                if not blocks:
-                    continue
-                ids = np.concatenate(blocks)
+            ids = got[0] if got is not None else adapter.posting_ids(leaf, field, text)
+            if not len(ids):
+                continue
             if deleted is not None:
                 ids = ids[~np.isin(ids, deleted, assume_unique=True)]
             found |= bitmap(ids + np.uint32(base) if base else ids)

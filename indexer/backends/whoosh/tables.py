@@ -239,10 +239,7 @@ def segment_tables(leaf):
         terms = tables[field] = {}
         for term in leaf.lexicon(field):
             name = term.decode("utf-8")
-            docs = BitMap()
-            for ids in adapter.posting_blocks(leaf, field, name):
-                docs.update(ids)
-            terms[name] = docs
+            terms[name] = bitmap(adapter.posting_ids(leaf, field, name))
     return tables
 
 
