@@ -54,6 +54,14 @@ def test_postings_decoded_in_one_piece_are_whooshs(tmp_path):
                     assert ids.tolist() == expected_ids and weights.tolist() == expected_weights, (field, text)
                     assert adapter.posting_ids(leaf, field, text).tolist() == expected_ids
                     compared += len(expected_ids)
+                # The same read from one walk of the term table; rarer terms than asked for give no postings.
+                walked = list(adapter.field_postings(leaf, field, 0, True))
+                assert [text for text, *_ in walked] == [term.decode("utf-8") for term in leaf.lexicon(field)]
+                for text, frequency, ids, weights in walked:
+                    assert frequency == leaf.doc_frequency(field, text)
+                    expected = adapter.posting_arrays(leaf, field, text)
+                    assert ids.tolist() == expected[0].tolist() and weights.tolist() == expected[1].tolist()
+                assert all(ids is None for _, _, ids, _ in adapter.field_postings(leaf, field, 10**9, True))
             assert len(adapter.posting_ids(leaf, "content_c", "鑫")) == 0  # absent term
         assert compared > 2000
 

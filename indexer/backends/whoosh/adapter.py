@@ -445,13 +445,38 @@ def posting_arrays(leaf, field, text):
     return _postings(leaf, field, text, weights=True)
 
 
+def field_postings(leaf, field, least, weights):
+    """Yield (term text, document frequency, ids, weights) of every term of `field` in one segment.
+
+    Ids (uint32) only for terms in `least` documents or more, else None; weights
+    (float32) with them if `weights`, else None. One walk of the term table:
+    each term's postings are read from the extent its entry gives, not looked up again.
+    """
+    if not hasattr(leaf, "_terms"):  # an index of no segments reads through an EmptyReader
+        return
+    postfile = leaf._terms._postfile
+    for term, info in leaf.iter_field(field):
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        frequency = info.doc_frequency()
+        if frequency < least:
+            yield text, frequency, None, None
+        elif info.is_inlined():
+            ids, values, _ = info.inlined_postings()
+            yield text, frequency, np.asarray(ids, np.uint32), np.asarray(values, np.float32) if weights else None
+        else:
+            offset, length = info.extent()
+            yield text, frequency, *_decode_blocks(postfile.get(offset, _int(length)), weights)
+
+
+def _int(value):
+    """W3TermInfo.from_bytes leaves the length it unpacks in a 1-tuple."""
+    return value[0] if isinstance(value, tuple) else value
+
+
 def _postings(leaf, field, text, weights):
     matcher = _term_matcher(leaf, field, text)
     if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-        length = matcher._length
-        if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length it unpacks in a 1-tuple
-            (length,) = length
-        return _decode_blocks(matcher._postfile.get(matcher._startoffset, length), weights)
+        return _decode_blocks(matcher._postfile.get(matcher._startoffset, _int(matcher._length)), weights)
     ids, values = [], []
     while matcher is not None and matcher.is_active():  # short lists inlined in the term index
         ids.append(matcher.id())

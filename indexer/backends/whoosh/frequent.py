@@ -141,19 +141,13 @@ def segment_records(leaf):
             continue
         weighted = field in WEIGHTED_FIELDS and leaf.schema[field].scorable
         words, counts = [], []
-        for term, info in leaf.iter_field(field):
-            text = term.decode("utf-8") if isinstance(term, bytes) else term
+        for text, frequency, ids, weights in adapter.field_postings(leaf, field, least, weighted):
             if field in LEXICON_FIELDS:
                 words.append(text)
-                counts.append(info.doc_frequency())
-            if info.doc_frequency() < least:
+                counts.append(frequency)
+            if ids is None:
                 continue
-            if weighted:
-                ids, weights = adapter.posting_arrays(leaf, field, text)
-                code, scale, weight_bytes = _weights(weights)
-            else:
-                ids = adapter.posting_ids(leaf, field, text)
-                code, scale, weight_bytes = WEIGHTS_NONE, 0.0, b""
+            code, scale, weight_bytes = _weights(weights) if weighted else (WEIGHTS_NONE, 0.0, b"")
             kind, docs_bytes = _docs(ids, size)
             name = _name(field, text)
             head = _RECORD.pack(len(name), len(docs_bytes), kind, code, scale)
