@@ -264,6 +264,10 @@ def test_leftovers_of_failed_runs_are_removed_before_anything_is_written(tmp_pat
     (gen_dir / "MAIN.tmp" / "x.ctmp").write_bytes(b"\1" * 300_000)
     (gen_dir / "MAIN_orphan1234.pst").write_bytes(b"\1" * 300_000)
     (gen_dir / "zhsearch.json.tmp99").write_text("{")
+    # Files kept beside segments: an orphan segment's, and a write cut short of a live one's.
+    (gen_dir / "frequent-MAIN_orphan1234.bin").write_bytes(b"\1" * 300_000)
+    live_tables = next(gen_dir.glob("tables-MAIN_*.bin"))
+    live_tables.with_name(live_tables.name + ".tmp").write_bytes(b"\1" * 300_000)
     fill(small_disk, 0)
     write_post(root, "a/new.md", title="新的一篇", body="<p>新增的正文。</p>")
     result = run_cli("reindex", root, "--index", index_dir, "--jobs", 1)
@@ -276,6 +280,8 @@ def test_leftovers_of_failed_runs_are_removed_before_anything_is_written(tmp_pat
     }
     assert not (index_dir / "gen-000007").exists() and not (gen_dir / "MAIN.tmp").exists()
     assert not (gen_dir / "MAIN_orphan1234.pst").exists() and not (gen_dir / "zhsearch.json.tmp99").exists()
+    assert not (gen_dir / "frequent-MAIN_orphan1234.bin").exists()
+    assert not live_tables.with_name(live_tables.name + ".tmp").exists() and live_tables.exists()
 
 
 @pytest.mark.parametrize("full", [False, True])

@@ -137,9 +137,12 @@ def segment_id(leaf):
     return segment.segment_id() if segment is not None else None
 
 
-def unreferenced_files(folder):
+def unreferenced_files(folder, kept=()):
     """Files in an index folder that its table of contents does not use: leftovers of failed writes.
 
+    :param kept: name patterns of files kept beside each segment (``"tables-{}.bin"``, the
+        segment id in the braces): those of segments not in the TOC, and their
+        unfinished ``.tmp`` versions, are leftovers too.
     :raises Exception: whatever Whoosh raises for a damaged TOC.
     """
     ix = open_index_dir(folder)
@@ -157,6 +160,13 @@ def unreferenced_files(folder):
             leftovers.append(path)
         elif _TOC.fullmatch(name) and name != toc:
             leftovers.append(path)
+        else:
+            for pattern in kept:
+                prefix, suffix = pattern.split("{}")
+                stem = name.removesuffix(".tmp")
+                if stem.startswith(prefix) and stem.endswith(suffix):
+                    if stem != name or stem[len(prefix) : len(stem) - len(suffix)] not in live:
+                        leftovers.append(path)
     return leftovers
 
 

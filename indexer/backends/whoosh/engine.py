@@ -164,6 +164,8 @@ class WhooshEngine(SearchEngine):
             self._tables(searcher, generation).months(tz)
             self._stories(searcher)
             self._postings(searcher, generation)
+            for field in WORD_FIELDS[None]:
+                self._lengths(searcher.reader(), generation, field)
 
     def vocabulary(self):
         with self._searcher() as (searcher, generation, _):
@@ -294,7 +296,7 @@ class WhooshEngine(SearchEngine):
         state = _state_key(reader, generation)
 
         def lengths(field):
-            return self._per_state(reader, generation, f"lengths:{field}", lambda: global_lengths(reader, field))
+            return self._lengths(reader, generation, field)
 
         kept = self._postings(searcher, generation)
 
@@ -302,6 +304,10 @@ class WhooshEngine(SearchEngine):
             return self._sets.get(state, ("weights", field, text), lambda: kept.arrays(reader, field, text))
 
         return TierScorer(searcher, lengths, postings, self._frequency(reader, state))
+
+    def _lengths(self, reader, generation, field):
+        """Every document's length in `field` (BM25 reads them), once per index state."""
+        return self._per_state(reader, generation, f"lengths:{field}", lambda: global_lengths(reader, field))
 
     def _frequency(self, reader, state):
         """``frequency(field, text)``: a term's document frequency, kept per index state.

@@ -314,7 +314,7 @@ def document(analysed, schema):
 def _remove_unreferenced(gen_dir):
     """Delete the files in a generation that its TOC does not use (a damaged TOC: leave them)."""
     try:
-        leftovers = adapter.unreferenced_files(gen_dir)
+        leftovers = adapter.unreferenced_files(gen_dir, kept=(tables.SEGMENT_FILE, frequent.FREQUENT_FILE))
     except Exception:  # noqa: BLE001 (a damaged index is reported by whoever reads it)
         return
     for path in [*leftovers, *Path(gen_dir).glob(f"{store.META_FILE}.tmp*")]:
