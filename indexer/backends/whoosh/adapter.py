@@ -40,7 +40,7 @@ from itertools import accumulate, chain
 from pathlib import Path
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, _lenfield
 from whoosh.columns import VarBytesColumn
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
@@ -129,6 +129,12 @@ def damaged_file(folder):
         except Exception:  # noqa: BLE001 (any failure to open a segment means it is damaged)
             return folder / name
     return None
+
+
+def open_stored_fields(leaf):
+    """Open a segment's stored fields (a column of all its documents), as its first stored document would."""
+    if hasattr(leaf, "_perdoc") and leaf.doc_count_all():
+        leaf._perdoc._cached_reader("_stored", STORED_COLUMN)
 
 
 def segment_id(leaf):

@@ -28,11 +28,11 @@ from ...models import Article, IndexStats, post_id
 from ...query import CHAR_FIELDS, WORD_FIELDS
 from . import adapter
 from .cache import SetCache
-from .frequent import FrequentPostings
+from .frequent import WEIGHTED_FIELDS, FrequentPostings
 from .matching import DocSets
 from .schema import CHARS_COLUMN_FIELDS, outdated_message
 from .scoring import TierScorer, global_lengths
-from .tables import StoryTable, Tables
+from .tables import StoryTable, Tables, bitmap
 
 # Categories listed by stats().
 TOP_CATEGORIES = 10
@@ -166,6 +166,8 @@ class WhooshEngine(SearchEngine):
             self._postings(searcher, generation)
             for field in WORD_FIELDS[None]:
                 self._lengths(searcher.reader(), generation, field)
+            for leaf, _ in searcher.reader().leaf_readers():
+                adapter.open_stored_fields(leaf)
 
     def vocabulary(self):
         with self._searcher() as (searcher, generation, _):
@@ -212,8 +214,8 @@ class WhooshEngine(SearchEngine):
         reader = searcher.reader()
         state = _state_key(reader, generation)
         frequency = self._frequency(reader, state)
-        postings = self._postings(searcher, generation)
-        sets = DocSets(searcher, seg, self._local.char_search, self._sets, state, query.deadline, frequency, postings)
+        term_docs = self._term_docs(searcher, generation)
+        sets = DocSets(searcher, seg, self._local.char_search, self._sets, state, query.deadline, frequency, term_docs)
         parsed = query.parsed
         if query.max_postings is not None:
             sets.check_cost(parsed, query.max_postings)
@@ -298,12 +300,35 @@ class WhooshEngine(SearchEngine):
         def lengths(field):
             return self._lengths(reader, generation, field)
 
+        return TierScorer(searcher, lengths, self._weighted(searcher, generation), self._frequency(reader, state))
+
+    def _weighted(self, searcher, generation):
+        """``postings(field, text)``: a term's (docnums, weights) arrays, kept within the cache budget."""
+        reader = searcher.reader()
+        state = _state_key(reader, generation)
         kept = self._postings(searcher, generation)
 
         def postings(field, text):
             return self._sets.get(state, ("weights", field, text), lambda: kept.arrays(reader, field, text))
 
-        return TierScorer(searcher, lengths, postings, self._frequency(reader, state))
+        return postings
+
+    def _term_docs(self, searcher, generation):
+        """``term_docs(field, text)``: a term's live docnums, a BitMap.
+
+        A word's come from the arrays ranking reads too (one read of the kept
+        postings for both); other fields' from the kept postings' docs.
+        """
+        reader = searcher.reader()
+        kept = self._postings(searcher, generation)
+        weighted = self._weighted(searcher, generation)
+
+        def term_docs(field, text):
+            if field in WEIGHTED_FIELDS:
+                return bitmap(weighted(field, text)[0])
+            return kept.docs(reader, field, text)
+
+        return term_docs
 
     def _lengths(self, reader, generation, field):
         """Every document's length in `field` (BM25 reads them), once per index state."""

@@ -230,14 +230,31 @@ def keep_frequent_postings(folder, reader):
 
 
 class SegmentPostings:
-    """The frequent postings kept for one segment (read on demand, one file read per term)."""
+    """The frequent postings kept for one segment (read on demand, one positioned read per term).
 
-    def __init__(self, path, size, keys, starts, lexicon_size):
+    Holds the file open (a descriptor, read with os.pread: safe from several
+    threads) until it is collected, as Whoosh's readers hold a segment's files;
+    a file the writer deletes meanwhile is still read whole.
+    """
+
+    def __init__(self, path, fd, size, keys, starts, lexicon_size):
         self.path = path
+        self._fd = fd
         self.size = size
         self._keys = keys
         self._starts = starts
         self._lexicon_size = lexicon_size
+
+    def __del__(self):
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)
+
+    def _read(self, start, end):
+        data = os.pread(self._fd, end - start, start)
+        if len(data) != end - start:
+            raise OSError(f"{self.path} is shorter than its directory says")
+        return data
 
     @classmethod
     def open(cls, folder, leaf):
@@ -247,29 +264,31 @@ class SegmentPostings:
             return None
         path = Path(folder) / FREQUENT_FILE.format(segment)
         try:
-            with open(path, "rb") as f:
-                magic, version, docs, count, lexicon_size = _HEADER.unpack(f.read(_HEADER.size))
-                if magic != _MAGIC or version != FREQUENT_FORMAT or docs != leaf.doc_count_all():
-                    return None
-                keys, starts = f.read(8 * count), f.read(8 * (count + 1))
-                size = os.fstat(f.fileno()).st_size
-        except (OSError, struct.error):
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
             return None
-        if len(keys) != 8 * count or len(starts) != 8 * (count + 1):
-            return None  # a short file
-        starts = np.frombuffer(starts, dtype=np.uint64)
-        if int(starts[-1]) + lexicon_size != size:
+        try:
+            magic, version, docs, count, lexicon_size = _HEADER.unpack(os.pread(fd, _HEADER.size, 0))
+            if magic != _MAGIC or version != FREQUENT_FORMAT or docs != leaf.doc_count_all():
+                raise ValueError("not this segment's file")
+            directory = os.pread(fd, 16 * count + 8, _HEADER.size)
+            if len(directory) != 16 * count + 8:
+                raise ValueError("a short file")
+            keys = np.frombuffer(directory, dtype=np.uint64, count=count)
+            starts = np.frombuffer(directory, dtype=np.uint64, offset=8 * count)
+            if int(starts[-1]) + lexicon_size != os.fstat(fd).st_size:
+                raise ValueError("a short file")
+        except (OSError, ValueError, struct.error):
+            os.close(fd)
             return None
-        return cls(path, docs, np.frombuffer(keys, dtype=np.uint64), starts, lexicon_size)
+        return cls(path, fd, docs, keys, starts, lexicon_size)
 
     def lexicon(self):
         """{field: {word: documents}} of LEXICON_FIELDS (deleted documents counted, as Whoosh counts them),
         or None when the file cannot be read."""
+        start = int(self._starts[-1])
         try:
-            with open(self.path, "rb") as f:
-                f.seek(int(self._starts[-1]))
-                data = f.read(self._lexicon_size)
-            return read_lexicon(data)
+            return read_lexicon(self._read(start, start + self._lexicon_size))
         except (OSError, ValueError, struct.error):
             return None
 
@@ -284,12 +303,8 @@ class SegmentPostings:
             return None
         start, end = int(self._starts[at]), int(self._starts[at + 1])
         try:
-            with open(self.path, "rb") as f:
-                f.seek(start)
-                data = f.read(end - start)
+            data = self._read(start, end)
         except OSError:
-            return None
-        if len(data) != end - start:
             return None
         name_size, docs_size, kind, code, scale = _RECORD.unpack_from(data)
         at = _RECORD.size

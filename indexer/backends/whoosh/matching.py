@@ -44,7 +44,7 @@ class DocSets:
     """Docnum sets for the clauses of queries, over one searcher (memoised per term and clause)."""
 
     def __init__(
-        self, searcher, seg, char_search, cache=None, state=None, deadline=None, frequency=None, postings=None
+        self, searcher, seg, char_search, cache=None, state=None, deadline=None, frequency=None, term_docs=None
     ):
         """:param char_search: ``char_search(docnums, field, needle)`` → those of `docnums` (ascending)
             whose char tokens in `field`, as UTF-8 bytes, contain `needle`.
@@ -53,10 +53,11 @@ class DocSets:
             short (``partial`` is then set): matches may be missing, never added.
         :param frequency: ``frequency(field, text)`` → a term's document frequency (default: the
             reader's; the engine passes the one it keeps per index state).
-        :param postings: the FrequentPostings of the reader's state (default: one that decodes every term).
+        :param term_docs: ``term_docs(field, text)`` → the live docnums of a term, a BitMap
+            (default: decoded from the reader's postings; the engine reads kept ones, frequent.py).
         """
         self.reader = searcher.reader()
-        self.postings = postings or FrequentPostings(self.reader)
+        self.term_docs = term_docs or (lambda field, text: FrequentPostings(self.reader).docs(self.reader, field, text))
         self.doc_frequency = frequency or self.reader.doc_frequency
         self.seg = seg
         self.char_search = char_search
@@ -95,7 +96,7 @@ class DocSets:
         key = (field, text)
         docs = self._term_sets.get(key)
         if docs is None:
-            build = lambda: FrozenBitMap(self.postings.docs(self.reader, field, text))  # noqa: E731
+            build = lambda: FrozenBitMap(self.term_docs(field, text))  # noqa: E731
             docs = build() if self.cache is None else self.cache.get(self.state, ("term", field, text), build)
             self._term_sets[key] = docs
         return docs
