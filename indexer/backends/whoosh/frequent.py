@@ -38,7 +38,6 @@ file only saves time.
 """
 
 import hashlib
-import logging
 import os
 import struct
 from pathlib import Path
@@ -46,11 +45,9 @@ from pathlib import Path
 import numpy as np
 from pyroaring import BitMap
 
-from . import adapter
+from . import adapter, segment_files
 from .schema import BIGRAM_FIELDS, CHARS_COLUMN_FIELDS
 from .tables import bitmap
-
-log = logging.getLogger(__name__)
 
 FREQUENT_FILE = "frequent-{}.bin"
 FREQUENT_FORMAT = 1
@@ -192,41 +189,23 @@ def write_segment_postings(folder, leaf):
         starts[i] = at
         at += len(record)
     starts[-1] = at
+    head = _HEADER.pack(_MAGIC, FREQUENT_FORMAT, leaf.doc_count_all(), len(records), len(lexicon))
     path = Path(folder) / FREQUENT_FILE.format(adapter.segment_id(leaf))
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        with open(temporary, "wb") as out:
-            out.write(_HEADER.pack(_MAGIC, FREQUENT_FORMAT, leaf.doc_count_all(), len(records), len(lexicon)))
-            out.write(keys.tobytes())
-            out.write(starts.tobytes())
-            out.writelines(record for _, record in records)
-            out.write(lexicon)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    records = [record for _, record in records]
+    segment_files.write_whole(path, [head, keys.tobytes(), starts.tobytes(), *records, lexicon])
 
 
 def keep_frequent_postings(folder, reader):
-    """Write the frequent postings of the segments that have none; delete those of segments gone (the writer's).
-
-    A file that cannot be written (a full disk) is logged and left out:
-    readers read that segment's postings from Whoosh instead.
-    """
-    kept = set()
-    for leaf, _ in reader.leaf_readers():
-        segment = adapter.segment_id(leaf)
-        if segment is None:
-            continue
-        kept.add(FREQUENT_FILE.format(segment))
-        if SegmentPostings.open(folder, leaf) is None:
-            try:
-                write_segment_postings(folder, leaf)
-            except OSError as error:
-                log.warning("Could not keep the postings of segment %s (%s); readers decode them.", segment, error)
-    prefix = FREQUENT_FILE.split("{}")[0]
-    for path in Path(folder).iterdir():
-        if path.name.startswith(prefix) and path.name not in kept:
-            path.unlink(missing_ok=True)
+    """Write the frequent postings of the segments that have none; delete those of segments gone (the writer's)."""
+    segment_files.keep(
+        folder,
+        reader,
+        FREQUENT_FILE,
+        lambda folder, leaf: SegmentPostings.open(folder, leaf) is not None,
+        # Looked up when called: tests stand in a failing writer.
+        lambda folder, leaf: write_segment_postings(folder, leaf),
+        "frequent postings",
+    )
 
 
 class SegmentPostings:

@@ -21,8 +21,6 @@ postings and its ``path`` column.
 """
 
 import json
-import logging
-import os
 import struct
 import threading
 from array import array
@@ -34,9 +32,7 @@ from pyroaring import BitMap
 from whoosh.util.times import datetime_to_long
 
 from ...models import in_feed, post_id
-from . import adapter
-
-log = logging.getLogger(__name__)
+from . import adapter, segment_files
 
 # The date value of an undated post: sorts after every real date when negated.
 NO_DATE = np.iinfo(np.int64).min
@@ -270,14 +266,7 @@ def write_segment_tables(folder, leaf):
     head = {"format": SEGMENT_FORMAT, "docs": leaf.doc_count_all(), "fields": header, "ids": ids}
     head = json.dumps(head).encode("utf-8")
     path = Path(folder) / SEGMENT_FILE.format(adapter.segment_id(leaf))
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        with open(temporary, "wb") as out:
-            out.write(struct.pack("<Q", len(head)) + head)
-            out.writelines(chunks)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    segment_files.write_whole(path, [struct.pack("<Q", len(head)) + head, *chunks])
 
 
 def read_segment_tables(folder, leaf):
@@ -315,26 +304,16 @@ def _kept_file(folder, leaf):
 
 
 def keep_segment_tables(folder, reader):
-    """Write the tables of the segments that have none; delete those of segments gone (the writer's).
-
-    The files only save readers time: one that cannot be written (a full disk) is
-    logged and left out, and readers read that segment's postings instead.
-    """
-    kept = set()
-    for leaf, _ in reader.leaf_readers():
-        segment = adapter.segment_id(leaf)
-        if segment is None:
-            continue
-        kept.add(SEGMENT_FILE.format(segment))
-        if _kept_file(folder, leaf) is None:
-            try:
-                write_segment_tables(folder, leaf)
-            except OSError as error:
-                log.warning("Could not keep the tables of segment %s (%s); readers read its postings.", segment, error)
-    prefix = SEGMENT_FILE.split("{}")[0]
-    for path in Path(folder).iterdir():
-        if path.name.startswith(prefix) and path.name not in kept:
-            path.unlink(missing_ok=True)
+    """Write the tables of the segments that have none; delete those of segments gone (the writer's)."""
+    segment_files.keep(
+        folder,
+        reader,
+        SEGMENT_FILE,
+        lambda folder, leaf: _kept_file(folder, leaf) is not None,
+        # Looked up when called: tests stand in a failing writer.
+        lambda folder, leaf: write_segment_tables(folder, leaf),
+        "tables",
+    )
 
 
 _EPOCH = datetime(1, 1, 1)
