@@ -14,7 +14,7 @@ than the backend quietly.
   length columns) so that a tier is scored at once (scoring.py).
 - A text column's offsets (``VarBytesColumn.Reader``, also under stored fields)
   derived from its lengths in C instead of a Python loop: opening the stored
-  fields of a 10,000-post segment cost 3 ms, on every first hit in a segment.
+  fields of a 10,000-post segment cost milliseconds, on every first hit in it.
 - Numeric columns read as one array (``NumericColumn.Reader``'s file and offsets), and
   text columns in one read (``VarBytesColumn.Reader``'s offsets and lengths); the
   posts of a text column searched for a byte string in runs of neighbouring posts,
