@@ -215,7 +215,7 @@ class WhooshEngine(SearchEngine):
         state = _state_key(reader, generation)
         frequency = self._frequency(reader, state)
         term_docs = self._term_docs(searcher, generation)
-        sets = DocSets(searcher, seg, self._local.char_search, self._sets, state, query.deadline, frequency, term_docs)
+        sets = DocSets(searcher, seg, self._local.char_search, term_docs, self._sets, state, query.deadline, frequency)
         parsed = query.parsed
         if query.max_postings is not None:
             sets.check_cost(parsed, query.max_postings)

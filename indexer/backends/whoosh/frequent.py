@@ -38,6 +38,7 @@ file only saves time.
 """
 
 import hashlib
+import math
 import os
 import struct
 from pathlib import Path
@@ -385,7 +386,4 @@ def _whoosh_lexicon(leaf, field):
     """{word: documents} of a field in one segment, from Whoosh's term table."""
     if field not in leaf.schema:
         return {}
-    return {
-        (term.decode("utf-8") if isinstance(term, bytes) else term): info.doc_frequency()
-        for term, info in leaf.iter_field(field)
-    }
+    return {text: frequency for text, frequency, _, _ in adapter.field_postings(leaf, field, math.inf, False)}

@@ -29,7 +29,6 @@ from pyroaring import BitMap, FrozenBitMap
 from ...analysis import query_words
 from ...errors import QueryError
 from ...query import CHAR_FIELDS, WORD_FIELDS, WORD_TWIN
-from .frequent import FrequentPostings
 from .schema import BIGRAM_FIELDS
 
 # Candidates checked verbatim between two looks at the deadline.
@@ -43,21 +42,19 @@ def _grams(chars):
 class DocSets:
     """Docnum sets for the clauses of queries, over one searcher (memoised per term and clause)."""
 
-    def __init__(
-        self, searcher, seg, char_search, cache=None, state=None, deadline=None, frequency=None, term_docs=None
-    ):
+    def __init__(self, searcher, seg, char_search, term_docs, cache=None, state=None, deadline=None, frequency=None):
         """:param char_search: ``char_search(docnums, field, needle)`` → those of `docnums` (ascending)
             whose char tokens in `field`, as UTF-8 bytes, contain `needle`.
+        :param term_docs: ``term_docs(field, text)`` → the live docnums of a term, a BitMap (the
+            engine reads them from the kept postings where it can: frequent.py).
         :param cache: a SetCache shared by searches of index state `state` (None: memoise per DocSets only).
         :param deadline: time.monotonic() past which verbatim checks and OR alternatives are cut
             short (``partial`` is then set): matches may be missing, never added.
         :param frequency: ``frequency(field, text)`` → a term's document frequency (default: the
             reader's; the engine passes the one it keeps per index state).
-        :param term_docs: ``term_docs(field, text)`` → the live docnums of a term, a BitMap
-            (default: decoded from the reader's postings; the engine reads kept ones, frequent.py).
         """
         self.reader = searcher.reader()
-        self.term_docs = term_docs or (lambda field, text: FrequentPostings(self.reader).docs(self.reader, field, text))
+        self.term_docs = term_docs
         self.doc_frequency = frequency or self.reader.doc_frequency
         self.seg = seg
         self.char_search = char_search
